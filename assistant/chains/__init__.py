@@ -1,0 +1,1 @@
+"""Retrieval-augmented chains: code decides the structure, the chat model phrases."""

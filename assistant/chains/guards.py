@@ -1,0 +1,98 @@
+"""Output guards: what a drafted text may contain before a human ever sees it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.redact import redact
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]]+", re.IGNORECASE)
+_MENTION = re.compile(r"(?<![\w`/])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\b")
+_CITE = re.compile(r"\[(\d{1,2})\]")
+_HTML = re.compile(r"<!--.*?-->|<[^>]{1,200}>", re.DOTALL)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass
+class GuardResult:
+    """The cleaned text and what was taken out of it."""
+
+    text: str
+    removed: list[str] = field(default_factory=list)
+    cited: list[int] = field(default_factory=list)
+
+
+def guard_reply(
+    text: str, *, allowed_urls: set[str], n_sources: int, reporter: str | None
+) -> GuardResult:
+    """Strip links not in ``allowed_urls``, mentions other than the reporter, unknown citations,
+    HTML and secrets; collect the passages cited."""
+    removed: list[str] = []
+
+    def link(match: re.Match[str]) -> str:
+        if match.group(2) in allowed_urls:
+            return match.group(0)
+        removed.append(f"link:{match.group(2)}")
+        return match.group(1)
+
+    text = _MD_LINK.sub(link, text)
+
+    def url(match: re.Match[str]) -> str:
+        value = match.group(0).rstrip(".,;:!?'\"")
+        if value in allowed_urls:
+            return match.group(0)
+        removed.append(f"url:{value}")
+        return ""
+
+    text = _URL.sub(url, text)
+
+    def html(match: re.Match[str]) -> str:
+        removed.append("html")
+        return ""
+
+    text = _HTML.sub(html, text)
+
+    def mention(match: re.Match[str]) -> str:
+        if reporter and match.group(1).lower() == reporter.lower():
+            return match.group(0)
+        removed.append(f"mention:@{match.group(1)}")
+        return match.group(1)
+
+    text = _MENTION.sub(mention, text)
+    cited: list[int] = []
+
+    def cite(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        if 1 <= number <= n_sources:
+            if number not in cited:
+                cited.append(number)
+            return match.group(0)
+        removed.append(f"citation:[{number}]")
+        return ""
+
+    text = _CITE.sub(cite, text)
+    cleaned = redact(text)
+    if cleaned != text:
+        removed.append("secret")
+    cleaned = re.sub(r"[ \t]+\n", "\n", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
+    return GuardResult(cleaned, removed, cited)
+
+
+def problems(text: str, language: str, max_chars: int = 1500) -> list[str]:
+    """Why a drafted text is unusable (empty, looping, too long, wrong language)."""
+    found: list[str] = []
+    if len(text.strip()) < 20:
+        found.append("empty or too short")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if lines and max(lines.count(ln) for ln in lines) >= 3:
+        found.append("repeats itself")
+    if len(text) > max_chars:
+        found.append("too long")
+    han = len(_CJK.findall(text))
+    if language == "zh" and han < 5:
+        found.append("not in Chinese")
+    if language == "en" and han > 10:
+        found.append("not in English")
+    return found

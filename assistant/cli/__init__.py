@@ -1,0 +1,70 @@
+"""The ``devrel`` command line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from assistant.cli import demo_cmd, draft_cmds, ingest_cmds, model_cmds
+from assistant.cli.common import State, err_console
+from assistant.errors import DevrelError
+
+app = typer.Typer(
+    name="devrel",
+    help="devrel-assistant: drafts for open-source communities, reviewed by humans.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: str | None = typer.Option(None, "--config", help="YAML config (or DEVREL_CONFIG)."),
+    profile: str | None = typer.Option(None, "--profile", help="demo or test (or DEVREL_PROFILE)."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    ctx.obj = State(config=config, profile=profile, debug=debug)
+
+
+app.add_typer(model_cmds.app, name="model", help="The local model file.")
+app.add_typer(ingest_cmds.ingest_app, name="ingest", help="Index a project's sources.")
+app.add_typer(ingest_cmds.index_app, name="index", help="Inspect or reset the index.")
+app.command("search")(ingest_cmds.search)
+app.command("triage")(draft_cmds.triage)
+app.add_typer(draft_cmds.drafts_app, name="drafts", help="The review queue.")
+app.command("demo")(demo_cmd.demo)
+
+
+def main() -> None:
+    """Entry point: expected failures print one line naming the fix, never a traceback."""
+    debug = "--debug" in sys.argv
+    try:
+        app(standalone_mode=False)
+    except DevrelError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if debug:
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        err_console.print(
+            f"[bold red]error:[/] unexpected {type(exc).__name__}: {first} "
+            "(run again with --debug for the traceback)", highlight=False, soft_wrap=True,
+        )
+        sys.exit(1)
+
+
+__all__ = ["Console", "app", "main"]

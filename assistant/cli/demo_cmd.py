@@ -1,0 +1,66 @@
+"""``devrel demo``: the README's first command ends here (embedded defaults, example project)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.markdown import Markdown
+
+from assistant.cli.common import app_context, console, progress_bar
+from assistant.cli.draft_cmds import render_draft
+from assistant.cli.ingest_cmds import print_report
+from assistant.errors import InvalidInput
+from assistant.issue_files import issue_from_json_file
+from assistant.services.triage import create_triage_draft
+from ingest.service import ingest_docs
+
+
+def _default_example() -> Path:
+    for candidate in (Path.cwd() / "examples" / "kvlite",
+                      Path(__file__).resolve().parents[2] / "examples" / "kvlite"):
+        if candidate.is_dir():
+            return candidate
+    return Path("examples/kvlite")
+
+
+def demo(
+    ctx: typer.Context,
+    example: Path | None = typer.Option(None, help="The example project folder."),
+    redraft: bool = typer.Option(False, help="Draft again issues that already have a draft."),
+) -> None:
+    """Ingest the example project's docs and draft triage replies to its incoming issues."""
+    example = example or _default_example()
+    incoming = sorted((example / "incoming").glob("*.json"))
+    if not (example / "docs").is_dir() or not incoming:
+        raise InvalidInput(
+            f"{example} does not look like the example project (docs/ and incoming/*.json).",
+            fix="run from the repository root or pass --example examples/kvlite",
+        )
+    app = app_context(ctx)
+    started = time.perf_counter()
+    with progress_bar("Assembling the local model", as_bytes=True) as update:
+        chat = app.chat_model(update)
+    elapsed = time.perf_counter() - started
+    console.print(f"chat model ready ({elapsed:.1f}s): {app.settings.llm.provider}")
+    with progress_bar("Embedding the example docs") as update:
+        report = ingest_docs(app.settings, app.index(), example / "docs", repo_path="docs",
+                             progress=update)
+    print_report(report, f"docs of {app.settings.project}")
+    queued = app.drafts().list(kind="triage", project=app.settings.project, limit=500)
+    done = {r.input.get("number") for r in queued if r.status == "pending_review"}
+    for path in incoming:
+        issue = issue_from_json_file(path)
+        if issue.number in done and not redraft:
+            console.print(f"issue #{issue.number} already has a draft waiting for review; skipped")
+            continue
+        with console.status(f"Drafting a reply to #{issue.number}: {issue.title[:60]}…"):
+            record = create_triage_draft(app, issue)
+        console.print(Markdown(render_draft(record)))
+        console.print()
+    pending = len(app.drafts().list(status="pending_review", limit=500))
+    console.print(
+        f"[green]{pending} drafts wait for review[/] (`devrel drafts list`); "
+        f"chat model: {type(chat).__name__}, data in {app.settings.data_dir}"
+    )

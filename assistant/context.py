@@ -1,0 +1,46 @@
+"""The application context: settings plus the providers built from them, created on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from langchain_core.language_models.chat_models import BaseChatModel
+
+from assistant.providers.chat import build_chat_model
+from assistant.providers.embeddings import NamedEmbeddings, build_embedder
+from assistant.providers.model_files import Progress
+from assistant.providers.vector_index import VectorIndex
+from assistant.settings import Settings
+from assistant.store.drafts import DraftStore
+
+
+@dataclass
+class AppContext:
+    """What services need, built lazily from one Settings object (tests may inject fakes)."""
+
+    settings: Settings
+    chat: BaseChatModel | None = None
+    embedder: NamedEmbeddings | None = None
+    store: DraftStore | None = None
+    _indexes: dict[str, VectorIndex] = field(default_factory=dict)
+
+    def chat_model(self, progress: Progress | None = None) -> BaseChatModel:
+        if self.chat is None:
+            self.chat = build_chat_model(self.settings, progress)
+        return self.chat
+
+    def embeddings(self) -> NamedEmbeddings:
+        if self.embedder is None:
+            self.embedder = build_embedder(self.settings)
+        return self.embedder
+
+    def index(self, project: str | None = None) -> VectorIndex:
+        name = project or self.settings.project
+        if name not in self._indexes:
+            self._indexes[name] = VectorIndex.open(self.settings, self.embeddings(), name)
+        return self._indexes[name]
+
+    def drafts(self) -> DraftStore:
+        if self.store is None:
+            self.store = DraftStore.open(self.settings)
+        return self.store

@@ -1,0 +1,39 @@
+"""Errors a person can act on: each says what went wrong and how to fix it, in one line."""
+
+from __future__ import annotations
+
+
+class DevrelError(Exception):
+    """Base of every expected failure; ``str()`` is one line ending with the fix."""
+
+    def __init__(self, message: str, *, fix: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return f"{self.message} Fix: {self.fix}." if self.fix else self.message
+
+
+class ConfigError(DevrelError):
+    """Settings or a config file are wrong."""
+
+
+class ModelFileError(DevrelError):
+    """The local model file is missing, incomplete or corrupt."""
+
+
+class ProviderUnavailable(DevrelError):
+    """A chat or embedding backend cannot be reached or is not installed."""
+
+
+class EmptyIndexError(DevrelError):
+    """Nothing has been ingested for the project."""
+
+
+class InvalidInput(DevrelError):
+    """The caller's input cannot be used (empty issue, bad file, ...)."""
+
+
+class IndexMismatchError(DevrelError):
+    """The collection was built with a different embedder than the settings name."""

@@ -1,0 +1,1 @@
+"""Providers: chat models, embedders, the vector index; chosen by name from settings."""

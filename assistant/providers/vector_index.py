@@ -1,0 +1,248 @@
+"""The vector index: one Chroma collection per project, local folder or Chroma server.
+
+Embeddings are always computed by our own embedder and handed to Chroma, and the
+collection gets that embedder as its embedding function: Chroma's built-in
+default (which downloads a model) is never used.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from assistant.errors import IndexMismatchError, ProviderUnavailable
+from assistant.providers.embeddings import NamedEmbeddings
+from assistant.settings import Settings
+
+Metadata = dict[str, str | int | float | bool]
+
+
+@dataclass
+class Chunk:
+    """A passage to index, with a stable id (a content hash) and flat metadata."""
+
+    id: str
+    text: str
+    metadata: Metadata = field(default_factory=dict)
+
+
+@dataclass
+class Hit:
+    """A retrieved passage and its cosine similarity to the query."""
+
+    id: str
+    text: str
+    metadata: Metadata
+    score: float
+
+    @property
+    def url(self) -> str:
+        return str(self.metadata.get("url", ""))
+
+    @property
+    def title(self) -> str:
+        return str(self.metadata.get("title", ""))
+
+
+def collection_name(prefix: str, project: str) -> str:
+    """A Chroma-valid collection name for a project."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", project).strip("-_") or "default"
+    return f"{prefix}-{slug}"[:63]
+
+
+def _client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    url = settings.vectorstore.chroma_url
+    if url:
+        parsed = urlparse(url)
+        try:
+            return chromadb.HttpClient(
+                host=parsed.hostname or "127.0.0.1",
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
+            raise ProviderUnavailable(
+                f"Cannot reach the Chroma server at {url}: {type(exc).__name__}.",
+                fix="start it (`chroma run --path DIR`) or unset DEVREL_VECTORSTORE__CHROMA_URL",
+            ) from None
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+class _Unbound(NamedEmbeddings):
+    """Stands in for the embedder when Chroma rebuilds a collection on its own."""
+
+    def __init__(self, identity: str) -> None:
+        self.identity = identity
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        raise ProviderUnavailable(
+            f"This collection needs the {self.identity} embedder, passed explicitly.",
+            fix="open it through VectorIndex.open",
+        )
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+class _ChromaEmbeddingFunction:
+    """Adapter giving Chroma our embedder (so it never falls back to its own default)."""
+
+    def __init__(self, embedder: NamedEmbeddings) -> None:
+        self._embedder = embedder
+
+    def __call__(self, input: Sequence[str]) -> list[np.ndarray]:
+        vectors = self._embedder.embed_documents(list(input))
+        return [np.asarray(v, dtype=np.float32) for v in vectors]
+
+    def embed_query(self, input: Sequence[str]) -> list[np.ndarray]:
+        return [np.asarray(self._embedder.embed_query(t), dtype=np.float32) for t in input]
+
+    @staticmethod
+    def name() -> str:
+        return "devrel-assistant"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"identity": self._embedder.identity}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> _ChromaEmbeddingFunction:
+        return _ChromaEmbeddingFunction(_Unbound(str(config.get("identity", "unknown"))))
+
+    def is_legacy(self) -> bool:
+        return False
+
+    def default_space(self) -> str:
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        return ["cosine"]
+
+    @staticmethod
+    def validate_config(config: dict[str, Any]) -> None:
+        return None
+
+    def validate_config_update(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        return None
+
+
+_CLIENTS: dict[str, Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _cached_client(settings: Settings) -> Any:
+    key = settings.vectorstore.chroma_url or str(settings.chroma_dir)
+    with _CLIENTS_LOCK:
+        if key not in _CLIENTS:
+            _CLIENTS[key] = _client(settings)
+        return _CLIENTS[key]
+
+
+class VectorIndex:
+    """A project's passages in Chroma: add, delete, list ids, search."""
+
+    def __init__(self, collection: Any, embedder: NamedEmbeddings, project: str) -> None:
+        self._collection = collection
+        self.embedder = embedder
+        self.project = project
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: NamedEmbeddings, project: str) -> VectorIndex:
+        """Open (or create) the project's collection, checking it was built by this embedder."""
+        client = _cached_client(settings)
+        name = collection_name(settings.vectorstore.collection_prefix, project)
+        collection = client.get_or_create_collection(
+            name=name,
+            metadata={"hnsw:space": "cosine", "embedder": embedder.identity, "project": project},
+            embedding_function=_ChromaEmbeddingFunction(embedder),  # type: ignore[arg-type]
+        )
+        built_with = (collection.metadata or {}).get("embedder")
+        if built_with and built_with != embedder.identity:
+            raise IndexMismatchError(
+                f"The index of project {project!r} was built with {built_with}, "
+                f"but the settings select {embedder.identity}.",
+                fix=f"switch the embedder back or run `devrel index reset --project {project}` "
+                "and ingest again",
+            )
+        return cls(collection, embedder, project)
+
+    @staticmethod
+    def drop(settings: Settings, project: str) -> None:
+        """Delete a project's collection."""
+        client = _cached_client(settings)
+        name = collection_name(settings.vectorstore.collection_prefix, project)
+        if name in {c if isinstance(c, str) else c.name for c in client.list_collections()}:
+            client.delete_collection(name)
+
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    def ids(self, where: dict[str, Any] | None = None) -> set[str]:
+        """Ids of the passages matching a metadata filter (all when None)."""
+        found: set[str] = set()
+        offset, page = 0, 5000
+        while True:
+            got = self._collection.get(where=where, include=[], limit=page, offset=offset)
+            found.update(got["ids"])
+            if len(got["ids"]) < page:
+                return found
+            offset += page
+
+    def entries(self, where: dict[str, Any] | None = None) -> dict[str, Metadata]:
+        """Id → metadata of the matching passages."""
+        found: dict[str, Metadata] = {}
+        offset, page = 0, 5000
+        while True:
+            got = self._collection.get(
+                where=where, include=["metadatas"], limit=page, offset=offset
+            )
+            found.update(zip(got["ids"], [dict(m or {}) for m in got["metadatas"]], strict=True))
+            if len(got["ids"]) < page:
+                return found
+            offset += page
+
+    def add(self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
+        """Upsert passages with precomputed embeddings."""
+        if not chunks:
+            return
+        self._collection.upsert(
+            ids=[c.id for c in chunks],
+            documents=[c.text for c in chunks],
+            metadatas=[c.metadata for c in chunks],
+            embeddings=[np.asarray(e, dtype=np.float32) for e in embeddings],
+        )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        for start in range(0, len(ids), 5000):
+            self._collection.delete(ids=ids[start : start + 5000])
+
+    def search(self, query: str, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
+        """The k passages nearest to the query, best first."""
+        if self.count() == 0:
+            return []
+        vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        got = self._collection.query(
+            query_embeddings=[vector],
+            n_results=k,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            Hit(id=i, text=doc or "", metadata=dict(meta or {}), score=round(1.0 - float(dist), 4))
+            for i, doc, meta, dist in zip(
+                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0],
+                strict=True,
+            )
+        ]

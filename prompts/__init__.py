@@ -1,0 +1,1 @@
+"""Versioned prompt files: ``prompts/<name>/v<N>.toml`` (loaded by ``assistant.prompting``)."""

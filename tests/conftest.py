@@ -1,0 +1,77 @@
+"""Shared fixtures: settings on a temp data dir, the example project, an ingested index."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.context import AppContext
+from assistant.settings import Settings, get_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "kvlite"
+# Read before the autouse fixture below clears DEVREL_* from the environment of each test.
+REQUIRE_SERVICES = os.environ.get("DEVREL_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No DEVREL_* variable from the developer's shell leaks into a test."""
+    for key in list(os.environ):
+        if key.startswith("DEVREL_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return get_settings(profile="test", data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path):
+    def build(**overrides) -> Settings:
+        overrides.setdefault("data_dir", tmp_path / "data")
+        return get_settings(profile="test", **overrides)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def example_dir() -> Path:
+    return EXAMPLE
+
+
+@pytest.fixture(scope="session")
+def ingested_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir whose index holds the example project's docs (built once per session)."""
+    from ingest.service import ingest_docs
+
+    data_dir = tmp_path_factory.mktemp("ingested")
+    ctx = AppContext(get_settings(profile="test", data_dir=data_dir))
+    ingest_docs(ctx.settings, ctx.index(), EXAMPLE / "docs", repo_path="docs")
+    return data_dir
+
+
+@pytest.fixture
+def ingested_ctx(ingested_data_dir: Path, tmp_path: Path) -> AppContext:
+    """A context over a private copy of the ingested example index (tests may write to it)."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(ingested_data_dir, data_dir)
+    return AppContext(get_settings(profile="test", data_dir=data_dir))
+
+
+def require_service(host: str, port: int, name: str) -> None:
+    """Skip when a local service is down, unless CI demands it (DEVREL_REQUIRE_SERVICES=1)."""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return
+    except OSError:
+        message = f"{name} is not reachable on {host}:{port}"
+        if REQUIRE_SERVICES:
+            pytest.fail(message + " and DEVREL_REQUIRE_SERVICES=1")
+        pytest.skip(message)
