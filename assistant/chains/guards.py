@@ -80,6 +80,18 @@ def guard_reply(
     return GuardResult(cleaned, removed, cited)
 
 
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？]|\n\n")
+
+
+def trim_unfinished(text: str) -> str:
+    """Cut a reply that stopped mid-sentence (token limit) back to its last full sentence."""
+    text = text.rstrip()
+    if not text or text[-1] in ".!?。！？)`":
+        return text
+    ends = list(_SENTENCE_END.finditer(text))
+    return text[: ends[-1].end()].rstrip() if ends and ends[-1].end() > len(text) // 3 else text
+
+
 def problems(text: str, language: str, max_chars: int = 1500) -> list[str]:
     """Why a drafted text is unusable (empty, looping, too long, wrong language)."""
     found: list[str] = []

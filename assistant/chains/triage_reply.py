@@ -14,7 +14,7 @@ from typing import Literal
 from langchain_core.language_models.chat_models import BaseChatModel
 from pydantic import BaseModel, Field, field_validator
 
-from assistant.chains.guards import guard_reply, problems
+from assistant.chains.guards import guard_reply, problems, trim_unfinished
 from assistant.errors import EmptyIndexError, InvalidInput
 from assistant.language import LANGUAGE_NAMES, detect_language
 from assistant.prompting import Prompt, fence
@@ -174,7 +174,8 @@ def draft_triage_reply(
         usage.output_tokens += int(meta.get("output_tokens", 0))
         usage.calls += 1
         guarded = guard_reply(
-            str(reply.content), allowed_urls=set(), n_sources=len(citations), reporter=issue.author
+            trim_unfinished(str(reply.content)), allowed_urls=set(), n_sources=len(citations),
+            reporter=issue.author,
         )
         removed += guarded.removed
         if not problems(guarded.text, language):

@@ -84,16 +84,17 @@ def invoke_error(exc: Exception, settings: Settings) -> DevrelError:
     if isinstance(exc, DevrelError):
         return exc
     name = type(exc).__name__
-    if name in {"APIConnectionError", "APITimeoutError", "ConnectError", "ConnectionError"}:
+    lineage = {cls.__name__ for cls in type(exc).__mro__}
+    if lineage & {"APIConnectionError", "APITimeoutError", "ConnectError", "ConnectionError"}:
         return ProviderUnavailable(
             f"Cannot reach the chat endpoint at {settings.llm.base_url}.",
             fix="start the server or correct DEVREL_LLM__BASE_URL",
         )
-    if name in {"AuthenticationError", "PermissionDeniedError"}:
+    if lineage & {"AuthenticationError", "PermissionDeniedError"}:
         return ProviderUnavailable(
             "The chat endpoint refused the API key.", fix="set a valid DEVREL_LLM__API_KEY"
         )
-    if name == "NotFoundError":
+    if "NotFoundError" in lineage:
         return ProviderUnavailable(
             f"The chat endpoint does not serve model {settings.llm.model!r}.",
             fix="set DEVREL_LLM__MODEL to a model the server lists",

