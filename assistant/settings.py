@@ -36,7 +36,7 @@ class LLMSettings(BaseModel):
     n_ctx: int = Field(4096, ge=512, description="Context window of the local model.")
     n_threads: int | None = Field(None, ge=1, description="CPU threads; default: all cores.")
     max_tokens: int = Field(320, ge=16, description="Upper bound on generated tokens per call.")
-    temperature: float = Field(0.2, ge=0.0, le=2.0)
+    temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature.")
     seed: int = Field(42, description="Sampling seed for reproducible local drafts.")
     base_url: str | None = Field(None, description="OpenAI-compatible base URL (…/v1).")
     api_key: SecretStr | None = Field(None, description="API key for the endpoint, if any.")
@@ -55,10 +55,10 @@ class EmbeddingSettings(BaseModel):
         "USE v3 (bundled); sentence-transformers: a local model path; openai: an endpoint."
     )
     model_path: Path | None = Field(None, description="Local model dir (sentence-transformers).")
-    base_url: str | None = None
-    api_key: SecretStr | None = None
-    model: str = "text-embedding-3-small"
-    batch_size: int = Field(32, ge=1)
+    base_url: str | None = Field(None, description="OpenAI-compatible embeddings base URL.")
+    api_key: SecretStr | None = Field(None, description="API key for the endpoint, if any.")
+    model: str = Field("text-embedding-3-small", description="Embedding model at the endpoint.")
+    batch_size: int = Field(32, ge=1, description="Passages embedded per call while ingesting.")
 
 
 class VectorStoreSettings(BaseModel):
@@ -67,7 +67,10 @@ class VectorStoreSettings(BaseModel):
     chroma_url: str | None = Field(
         None, description="A Chroma server (http://host:8000); default: a folder in data_dir."
     )
-    collection_prefix: str = Field("devrel", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$")
+    collection_prefix: str = Field(
+        "devrel", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$",
+        description="Collections are named <prefix>-<project>.",
+    )
 
 
 class DatabaseSettings(BaseModel):
@@ -81,8 +84,10 @@ class DatabaseSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     """How many passages a chain sees."""
 
-    k: int = Field(4, ge=1, le=20)
-    max_passage_chars: int = Field(700, ge=100)
+    k: int = Field(4, ge=1, le=20, description="Passages retrieved for a draft.")
+    max_passage_chars: int = Field(
+        700, ge=100, description="Characters of each passage shown to the model."
+    )
 
 
 class ProjectSettings(BaseModel):
@@ -109,8 +114,13 @@ class Settings(BaseSettings):
         default_factory=lambda: platformdirs.user_data_path("devrel-assistant"),
         description="Holds the Chroma folder, the SQLite database and the assembled model.",
     )
-    project: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-    projects: dict[str, ProjectSettings] = Field(default_factory=dict)
+    project: str = Field(
+        "default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$",
+        description="The project commands act on when none is named.",
+    )
+    projects: dict[str, ProjectSettings] = Field(
+        default_factory=dict, description="Per-project settings (repo, ref, url_template)."
+    )
     llm: LLMSettings = Field(default_factory=LLMSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     vectorstore: VectorStoreSettings = Field(default_factory=VectorStoreSettings)

@@ -79,3 +79,15 @@ def test_secrets_are_not_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.llm.api_key is not None
     assert settings.llm.api_key.get_secret_value() == "sk-verysecretvalue"
     assert "verysecret" not in repr(settings)
+
+
+def test_every_setting_is_described_and_documented() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    result = subprocess.run([sys.executable, "docs/gen_configuration.py", "--check"], cwd=ROOT)
+    assert result.returncode == 0, "docs/configuration.md is stale: run docs/gen_configuration.py"
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    assert not [line for line in text.splitlines() if line.endswith("|  |")]

@@ -24,7 +24,7 @@ def _ingested_urls(ctx: AppContext) -> set[str]:
 def test_reply_is_cleaned_cited_and_stored(ingested_ctx: AppContext, example_dir) -> None:
     ingested_ctx.chat = FakeListChatModel(responses=[
         "Thanks @zoe-l! This is a stale LOCK file [1]; run `kvlite unlock` as described in [1]. "
-        "More at https://evil.example.com and [7]. cc @mira-chen"
+        "More at https://evil.example.com and [7]. cc @mira-chen."
     ])
     issue = issue_from_json_file(example_dir / "incoming" / "161-lock-error.json")
     record = create_triage_draft(ingested_ctx, issue)
