@@ -32,6 +32,7 @@ class Prompt:
     variables: frozenset[str]
     system: str
     user: str
+    max_tokens: int | None = None
 
     @property
     def ref(self) -> str:
@@ -95,4 +96,5 @@ def load_prompt(name: str, version: int | None = None) -> Prompt:
         variables=frozenset(data["variables"]),
         system=data["system"],
         user=data["user"],
+        max_tokens=data.get("max_tokens"),
     )

@@ -25,7 +25,7 @@ from assistant.settings import Settings
 
 MAX_TITLE = 512
 MAX_BODY = 60_000
-BODY_IN_PROMPT = 2_400
+BODY_IN_PROMPT = 1_600
 
 
 class IssueInput(BaseModel):
@@ -67,6 +67,11 @@ class Usage(BaseModel):
     calls: int = 0
 
 
+class Timings(BaseModel):
+    retrieve: float = 0.0
+    generate: float = 0.0
+
+
 class TriageReply(BaseModel):
     """A drafted first reply, ready for review."""
 
@@ -79,6 +84,7 @@ class TriageReply(BaseModel):
     prompt: str
     model: str
     usage: Usage
+    timings: Timings
     seconds: float
 
 
@@ -147,7 +153,10 @@ def draft_triage_reply(
             fix=f"run `devrel ingest docs PATH --project {index.project}` first",
         )
     language = detect_language(f"{issue.title}\n{issue.body}")
+    timings = Timings()
+    mark = time.perf_counter()
     hits = index.search(_query(issue), k=settings.retrieval.k)
+    timings.retrieve = round(time.perf_counter() - mark, 3)
     citations = [
         Citation(ref=n, title=h.title, heading=str(h.metadata.get("heading", "")), url=h.url,
                  path=str(h.metadata.get("path", "")), score=h.score)
@@ -162,11 +171,14 @@ def draft_triage_reply(
     usage = Usage()
     removed: list[str] = []
     text: str | None = None
+    budget = min(settings.llm.max_tokens, prompt.max_tokens or settings.llm.max_tokens)
+    mark = time.perf_counter()
     for attempt in range(2):
+        options: dict[str, float | int] = {"max_tokens": budget}
+        if attempt:
+            options["temperature"] = 0.0
         try:
-            reply = chat_model.invoke(messages, temperature=0.0) if attempt else chat_model.invoke(
-                messages
-            )
+            reply = chat_model.invoke(messages, **options)
         except Exception as exc:
             raise invoke_error(exc, settings) from None
         meta = getattr(reply, "usage_metadata", None) or {}
@@ -183,6 +195,7 @@ def draft_triage_reply(
             for n in guarded.cited:
                 citations[n - 1].cited = True
             break
+    timings.generate = round(time.perf_counter() - mark, 3)
     fallback = text is None
     if text is None:
         text = _fallback_text(language, citations)
@@ -200,5 +213,6 @@ def draft_triage_reply(
         prompt=prompt.ref,
         model=chat_model_name(chat_model),
         usage=usage,
+        timings=timings,
         seconds=round(time.perf_counter() - started, 2),
     )

@@ -6,7 +6,6 @@ import sys
 
 import click
 import typer
-from rich.console import Console
 
 from assistant.cli import demo_cmd, draft_cmds, ingest_cmds, model_cmds
 from assistant.cli.common import State, err_console
@@ -66,5 +65,3 @@ def main() -> None:
         )
         sys.exit(1)
 
-
-__all__ = ["Console", "app", "main"]

@@ -1,0 +1,167 @@
+"""Speed of the embedded default: model assembly and load, prompt/generation tokens per second,
+and the latency of full triage drafts on the example project's issues.
+
+    python evals/bench_local_draft.py [--issues 12] [--out results/bench_local_draft]
+
+Writes report.md, results.json and latency.png under --out. Run it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from assistant.chains.triage_reply import IssueInput  # noqa: E402
+from assistant.context import AppContext  # noqa: E402
+from assistant.providers.model_files import QWEN_CODER_1_5B, ensure_model_file  # noqa: E402
+from assistant.services.triage import create_triage_draft  # noqa: E402
+from assistant.settings import get_settings  # noqa: E402
+from ingest.service import ingest_docs  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "kvlite"
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _issues(limit: int) -> list[IssueInput]:
+    items = json.loads((EXAMPLE / "issues.json").read_text())
+    items += [json.loads(p.read_text()) for p in sorted((EXAMPLE / "incoming").glob("*.json"))]
+    issues = [
+        IssueInput(title=i["title"], body=i.get("body") or "", author=i["user"]["login"],
+                   number=i["number"])
+        for i in items if "pull_request" not in i
+    ]
+    return issues[:limit]
+
+
+def _token_rates(chat) -> dict[str, float]:
+    """Prompt and generation speed of the raw model on a fixed ~900-token prompt."""
+    from langchain_core.messages import HumanMessage
+
+    text = (EXAMPLE / "docs" / "en" / "troubleshooting.md").read_text()[:3600]
+    started = time.perf_counter()
+    one = chat.invoke([HumanMessage(f"Read this.\n\n{text}\n\nAnswer OK.")], max_tokens=1)
+    prompt_s = time.perf_counter() - started
+    prompt_tokens = one.usage_metadata["input_tokens"]
+    started = time.perf_counter()
+    long = chat.invoke(
+        [HumanMessage("Write a 200-word story about a database.")], max_tokens=160
+    )
+    gen_s = time.perf_counter() - started
+    out_tokens = long.usage_metadata["output_tokens"]
+    short_prompt = long.usage_metadata["input_tokens"]
+    return {
+        "prompt_tokens": prompt_tokens,
+        "prompt_tok_s": round(prompt_tokens / prompt_s, 1),
+        "gen_tokens": out_tokens,
+        # the short prompt's own cost is small but subtracted at the measured prompt rate
+        "gen_tok_s": round(out_tokens / max(gen_s - short_prompt / (prompt_tokens / prompt_s),
+                                            1e-6), 1),
+    }
+
+
+def _chart(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"#{r['number']}" for r in rows]
+    retrieve = [r["retrieve_s"] for r in rows]
+    generate = [r["generate_s"] for r in rows]
+    fig, ax = plt.subplots(figsize=(max(6, len(rows) * 0.6), 4))
+    ax.bar(labels, retrieve, label="retrieve (embed query + Chroma)")
+    ax.bar(labels, generate, bottom=retrieve, label="generate (prompt + reply)")
+    ax.axhline(30, color="red", linestyle="--", linewidth=1, label="goal: 30 s median")
+    ax.set_ylabel("seconds per draft")
+    ax.set_title("Triage draft latency, embedded default (Qwen2.5-Coder-1.5B Q4_K_M, 2 cores)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, default=12)
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench_local_draft")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="Reuse a data dir (its assembled model); default: a temp dir.")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="devrel-bench-"))
+    settings = get_settings(profile="demo", data_dir=data_dir)
+    ctx = AppContext(settings)
+
+    started = time.perf_counter()
+    ensure_model_file(QWEN_CODER_1_5B, settings.models_dir)
+    assemble_s = time.perf_counter() - started
+    started = time.perf_counter()
+    chat = ctx.chat_model()
+    chat._client()  # type: ignore[attr-defined]
+    load_s = time.perf_counter() - started
+    rates = _token_rates(chat)
+
+    started = time.perf_counter()
+    report = ingest_docs(settings, ctx.index(), EXAMPLE / "docs", repo_path="docs")
+    ingest_s = time.perf_counter() - started
+
+    rows = []
+    for issue in _issues(args.issues):
+        record = create_triage_draft(ctx, issue)
+        out = record.output or {}
+        rows.append({
+            "number": issue.number, "language": record.language,
+            "seconds": out["seconds"], "retrieve_s": out["timings"]["retrieve"],
+            "generate_s": out["timings"]["generate"],
+            "input_tokens": out["usage"]["input_tokens"],
+            "output_tokens": out["usage"]["output_tokens"], "calls": out["usage"]["calls"],
+            "fallback": out["fallback"],
+        })
+        print(json.dumps(rows[-1]), flush=True)
+
+    latencies = [r["seconds"] for r in rows]
+    summary = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        "model": QWEN_CODER_1_5B.name, "embedder": ctx.embeddings().identity,
+        "n_ctx": settings.llm.n_ctx, "max_tokens": settings.llm.max_tokens,
+        "model_assemble_s": round(assemble_s, 1), "model_load_s": round(load_s, 2), **rates,
+        "ingest_passages": report.chunks_total, "ingest_s": round(ingest_s, 1),
+        "drafts": len(rows), "median_s": round(statistics.median(latencies), 1),
+        "worst_s": round(max(latencies), 1),
+        "median_input_tokens": statistics.median(r["input_tokens"] for r in rows),
+        "median_output_tokens": statistics.median(r["output_tokens"] for r in rows),
+        "share_generate": round(sum(r["generate_s"] for r in rows) / sum(latencies), 3),
+        "fallbacks": sum(r["fallback"] for r in rows),
+        "peak_rss_mb": round(_peak_rss_mb()),
+    }
+    (args.out / "results.json").write_text(json.dumps({"summary": summary, "drafts": rows},
+                                                      indent=2))
+    _chart(rows, args.out / "latency.png")
+    lines = ["# Local draft benchmark", "", "Command: `python evals/bench_local_draft.py`", "",
+             "| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in summary.items()]
+    lines += ["", "![latency](latency.png)", "", "| issue | lang | s | retrieve s | generate s | "
+              "in tok | out tok | calls | fallback |", "|---|---|---|---|---|---|---|---|---|"]
+    lines += [f"| #{r['number']} | {r['language']} | {r['seconds']} | {r['retrieve_s']} | "
+              f"{r['generate_s']} | {r['input_tokens']} | {r['output_tokens']} | {r['calls']} | "
+              f"{r['fallback']} |" for r in rows]
+    (args.out / "report.md").write_text("\n".join(lines) + "\n")
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
