@@ -72,3 +72,13 @@ def test_unfinished_replies_are_cut_to_the_last_sentence() -> None:
     )
     assert trim_unfinished("请运行 kvlite unlock。然后重启") == "请运行 kvlite unlock。"
     assert trim_unfinished("Complete sentence.") == "Complete sentence."
+
+
+def test_dangling_list_markers_and_echoes() -> None:
+    from assistant.chains.guards import echoes, trim_unfinished
+
+    cut = "Install the build tools.\n\n**Steps:**\n1. Open the installer.\n2. Tick C++.\n3."
+    assert trim_unfinished(cut) == "Install the build tools.\n\n**Steps:**\n1. Open the installer.\n2. Tick C++."
+    body = "我们用 kvlite 做 HTTP 响应的本地缓存，希望写入时可以指定过期时间，比如写入的时候传 ttl 参数，过期之后 get 返回 None，compaction 的时候再把过期数据物理删除。" * 2
+    assert echoes("好的。\n" + body[:120], body)
+    assert not echoes("TTL 目前还不支持，可以先在 value 中保存过期时间 [1]。" * 3, body)

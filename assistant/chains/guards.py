@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from assistant.redact import redact
 
@@ -83,13 +84,28 @@ def guard_reply(
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？]|\n\n")
 
 
+_DANGLING = re.compile(r"(?:\n\s*(?:[-*+]|\d{1,2}[.)]|#{1,6}|\*\*[^*\n]*:?\*\*:?)\s*)+$")
+
+
 def trim_unfinished(text: str) -> str:
-    """Cut a reply that stopped mid-sentence (token limit) back to its last full sentence."""
+    """Cut a reply that stopped mid-sentence (token limit) back to its last full sentence,
+    dropping a list marker or heading left dangling at the end."""
     text = text.rstrip()
-    if not text or text[-1] in ".!?。！？)`":
-        return text
-    ends = list(_SENTENCE_END.finditer(text))
-    return text[: ends[-1].end()].rstrip() if ends and ends[-1].end() > len(text) // 3 else text
+    if text and text[-1] not in ".!?。！？)`":
+        ends = list(_SENTENCE_END.finditer(text))
+        if ends and ends[-1].end() > len(text) // 3:
+            text = text[: ends[-1].end()].rstrip()
+    return _DANGLING.sub("", text).rstrip()
+
+
+def echoes(reply: str, source: str, min_chars: int = 80) -> bool:
+    """True when the reply copies a long stretch of the (untrusted) issue text verbatim."""
+    if len(reply) < min_chars or len(source) < min_chars:
+        return False
+    match = SequenceMatcher(None, reply, source, autojunk=False).find_longest_match(
+        0, len(reply), 0, len(source)
+    )
+    return match.size >= min_chars
 
 
 def problems(text: str, language: str, max_chars: int = 1500) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Literal
 from langchain_core.language_models.chat_models import BaseChatModel
 from pydantic import BaseModel, Field, field_validator
 
-from assistant.chains.guards import guard_reply, problems, trim_unfinished
+from assistant.chains.guards import echoes, guard_reply, problems, trim_unfinished
 from assistant.errors import EmptyIndexError, InvalidInput
 from assistant.language import LANGUAGE_NAMES, detect_language
 from assistant.prompting import Prompt, fence
@@ -190,7 +190,10 @@ def draft_triage_reply(
             reporter=issue.author,
         )
         removed += guarded.removed
-        if not problems(guarded.text, language):
+        found = problems(guarded.text, language)
+        if echoes(guarded.text, issue.body):
+            found.append("echoes the issue")
+        if not found:
             text = guarded.text
             for n in guarded.cited:
                 citations[n - 1].cited = True
