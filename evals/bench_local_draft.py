@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.chains.triage_reply import IssueInput  # noqa: E402
 from assistant.context import AppContext  # noqa: E402
+from assistant.prompting import load_prompt  # noqa: E402
 from assistant.providers.model_files import QWEN_CODER_1_5B, ensure_model_file  # noqa: E402
 from assistant.services.triage import create_triage_draft  # noqa: E402
 from assistant.settings import get_settings  # noqa: E402
@@ -88,7 +89,7 @@ def _chart(rows: list[dict], path: Path) -> None:
     ax.axhline(30, color="red", linestyle="--", linewidth=1, label="goal: 30 s median")
     ax.set_ylabel("seconds per draft")
     ax.set_title("Triage draft latency, embedded default (Qwen2.5-Coder-1.5B Q4_K_M, 2 cores)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower right", framealpha=0.9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -137,7 +138,9 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
         "model": QWEN_CODER_1_5B.name, "embedder": ctx.embeddings().identity,
-        "n_ctx": settings.llm.n_ctx, "max_tokens": settings.llm.max_tokens,
+        "n_ctx": settings.llm.n_ctx,
+        "reply_token_budget": min(settings.llm.max_tokens,
+                                  load_prompt("triage_reply").max_tokens or 10**6),
         "model_assemble_s": round(assemble_s, 1), "model_load_s": round(load_s, 2), **rates,
         "ingest_passages": report.chunks_total, "ingest_s": round(ingest_s, 1),
         "drafts": len(rows), "median_s": round(statistics.median(latencies), 1),
