@@ -34,6 +34,6 @@ def test_real_model_drafts_a_cited_reply(ingested_ctx: AppContext, local_chat, e
     urls = set(re.findall(r"\]\((\S+?)\)", out["reply_markdown"]))
     ingested = {str(m["url"]) for m in ingested_ctx.index().entries().values()}
     assert urls and urls <= ingested
-    assert "http" not in out["reply_text"]  # the model's own text carries no links
+    assert not re.search(r"https?://", out["reply_text"])  # the model writes no links
     print(f"\nlocal draft in {out['seconds']} s, usage {out['usage']}, fallback={out['fallback']}")
     print(out["reply_markdown"])

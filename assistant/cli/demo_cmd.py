@@ -57,7 +57,7 @@ def demo(
             continue
         with console.status(f"Drafting a reply to #{issue.number}: {issue.title[:60]}…"):
             record = create_triage_draft(app, issue)
-        console.print(Markdown(render_draft(record)))
+        console.print(Markdown(render_draft(record), hyperlinks=False), soft_wrap=False)
         console.print()
     pending = len(app.drafts().list(status="pending_review", limit=500))
     console.print(

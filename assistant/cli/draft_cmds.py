@@ -61,7 +61,7 @@ def triage(
     if as_json:
         typer.echo(record.model_dump_json(indent=2))
     else:
-        console.print(Markdown(render_draft(record)))
+        console.print(Markdown(render_draft(record), hyperlinks=False), soft_wrap=False)
 
 
 @drafts_app.command("list")
@@ -98,4 +98,4 @@ def show(
     if as_json:
         typer.echo(record.model_dump_json(indent=2))
     else:
-        console.print(Markdown(render_draft(record)))
+        console.print(Markdown(render_draft(record), hyperlinks=False), soft_wrap=False)
