@@ -7,6 +7,7 @@ passed through :func:`fence`, so it cannot close the delimiters around it.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -70,8 +71,9 @@ def available_versions(name: str) -> list[int]:
     )
 
 
+@functools.cache
 def load_prompt(name: str, version: int | None = None) -> Prompt:
-    """The given version of a prompt, or its newest."""
+    """The given version of a prompt, or its newest (read once per process)."""
     versions = available_versions(name)
     if not versions:
         raise ConfigError(f"There is no prompt named {name!r}.", fix="check prompts/")

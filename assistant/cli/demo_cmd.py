@@ -6,10 +6,9 @@ import time
 from pathlib import Path
 
 import typer
-from rich.markdown import Markdown
 
 from assistant.cli.common import app_context, console, progress_bar
-from assistant.cli.draft_cmds import render_draft
+from assistant.cli.draft_cmds import print_draft
 from assistant.cli.ingest_cmds import print_report
 from assistant.errors import InvalidInput
 from assistant.issue_files import issue_from_json_file
@@ -57,7 +56,7 @@ def demo(
             continue
         with console.status(f"Drafting a reply to #{issue.number}: {issue.title[:60]}…"):
             record = create_triage_draft(app, issue)
-        console.print(Markdown(render_draft(record), hyperlinks=False), soft_wrap=False)
+        print_draft(record)
         console.print()
     pending = len(app.drafts().list(status="pending_review", limit=500))
     console.print(

@@ -37,6 +37,11 @@ def render_draft(record: DraftRecord) -> str:
     return head + reply + foot
 
 
+def print_draft(record: DraftRecord) -> None:
+    """A stored draft on the terminal, wrapped, with link targets shown."""
+    console.print(Markdown(render_draft(record), hyperlinks=False), soft_wrap=False)
+
+
 def triage(
     ctx: typer.Context,
     title: str = typer.Option("", "--title", help="The issue's title."),
@@ -61,7 +66,7 @@ def triage(
     if as_json:
         typer.echo(record.model_dump_json(indent=2))
     else:
-        console.print(Markdown(render_draft(record), hyperlinks=False), soft_wrap=False)
+        print_draft(record)
 
 
 @drafts_app.command("list")
@@ -98,4 +103,4 @@ def show(
     if as_json:
         typer.echo(record.model_dump_json(indent=2))
     else:
-        console.print(Markdown(render_draft(record), hyperlinks=False), soft_wrap=False)
+        print_draft(record)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -188,29 +188,27 @@ class VectorIndex:
     def count(self) -> int:
         return int(self._collection.count())
 
-    def ids(self, where: dict[str, Any] | None = None) -> set[str]:
-        """Ids of the passages matching a metadata filter (all when None)."""
-        found: set[str] = set()
+    def _pages(self, where: dict[str, Any] | None, include: list[str]) -> Iterator[Any]:
+        """``collection.get`` results, page by page (Chroma caps one response)."""
         offset, page = 0, 5000
         while True:
-            got = self._collection.get(where=where, include=[], limit=page, offset=offset)
-            found.update(got["ids"])
+            got = self._collection.get(where=where, include=include, limit=page, offset=offset)
+            yield got
             if len(got["ids"]) < page:
-                return found
+                return
             offset += page
+
+    def ids(self, where: dict[str, Any] | None = None) -> set[str]:
+        """Ids of the passages matching a metadata filter (all when None)."""
+        return {i for got in self._pages(where, []) for i in got["ids"]}
 
     def entries(self, where: dict[str, Any] | None = None) -> dict[str, Metadata]:
         """Id → metadata of the matching passages."""
-        found: dict[str, Metadata] = {}
-        offset, page = 0, 5000
-        while True:
-            got = self._collection.get(
-                where=where, include=["metadatas"], limit=page, offset=offset
-            )
-            found.update(zip(got["ids"], [dict(m or {}) for m in got["metadatas"]], strict=True))
-            if len(got["ids"]) < page:
-                return found
-            offset += page
+        return {
+            i: dict(m or {})
+            for got in self._pages(where, ["metadatas"])
+            for i, m in zip(got["ids"], got["metadatas"], strict=True)
+        }
 
     def add(self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
         """Upsert passages with precomputed embeddings."""
@@ -229,9 +227,7 @@ class VectorIndex:
             self._collection.delete(ids=ids[start : start + 5000])
 
     def search(self, query: str, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
-        """The k passages nearest to the query, best first."""
-        if self.count() == 0:
-            return []
+        """The k passages nearest to the query, best first (none from an empty index)."""
         vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
         got = self._collection.query(
             query_embeddings=[vector],
