@@ -84,8 +84,16 @@ class DatabaseSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
-    """How many passages a chain sees."""
+    """How passages are found, and how many a chain sees."""
 
+    mode: Literal["dense", "bm25", "hybrid"] = Field(
+        "hybrid",
+        description="dense (embeddings), bm25 (keywords), or hybrid (both, reciprocal rank "
+        "fusion); chosen by evals/retrieval_quality.py, see docs/retrieval.md.",
+    )
+    candidates: int = Field(
+        30, ge=1, le=200, description="Passages each method contributes before fusion."
+    )
     k: int = Field(4, ge=1, le=20, description="Passages retrieved for a draft.")
     max_passage_chars: int = Field(
         700, ge=100, description="Characters of each passage shown to the model."
@@ -101,6 +109,28 @@ class ProjectSettings(BaseModel):
         None,
         description="Citation URL for a doc chunk; fields: owner, repo, ref, path, anchor. "
         "Default: https://github.com/{owner}/{repo}/blob/{ref}/{path}#{anchor} when repo is set.",
+    )
+
+
+class IngestSettings(BaseModel):
+    """How sources are read and cut into passages."""
+
+    chunk_tokens: int = Field(
+        350, ge=64, le=2000, description="Target passage size in tokens (a code block may exceed it)."
+    )
+    max_file_mb: float = Field(5.0, gt=0, description="Larger files are skipped with a reason.")
+
+
+class GitHubSettings(BaseModel):
+    """The GitHub REST API, for live issue sync (and later publishing)."""
+
+    api_url: str = Field("https://api.github.com", description="REST API base URL.")
+    token: SecretStr | None = Field(
+        None, description="Token for the API (else GITHUB_TOKEN from the environment)."
+    )
+    timeout_s: float = Field(30.0, gt=0, description="Per-request timeout.")
+    max_wait_s: float = Field(
+        3900.0, ge=0, description="Longest wait for a rate-limit reset before giving up."
     )
 
 
@@ -128,6 +158,8 @@ class Settings(BaseSettings):
     vectorstore: VectorStoreSettings = Field(default_factory=VectorStoreSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    github: GitHubSettings = Field(default_factory=GitHubSettings)
     prompt_versions: dict[str, int] = Field(
         default_factory=dict, description="Pin a prompt to a version; default: the newest."
     )

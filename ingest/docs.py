@@ -1,30 +1,28 @@
-"""Read a docs folder safely and turn its Markdown and text files into passages."""
+"""Read a docs folder (or git checkout) and turn its pages into passages.
+
+Markdown, plain text, reStructuredText and HTML are read; anything else, and
+anything unsafe or unreadable, is skipped with a reason.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.language import detect_language
-from assistant.providers.vector_index import Chunk
+from assistant.providers.vector_index import Chunk, Metadata
 from assistant.redact import redact
 from assistant.settings import ProjectSettings
+from ingest.files import Skipped, git_commit, read_text, walk
+from ingest.formats import CONVERTERS, to_markdown
 from ingest.markdown import chunk_markdown, title_of
 
-DOC_SUFFIXES = {".md", ".markdown", ".txt"}
-MAX_FILE_BYTES = 5 * 1024 * 1024
+DOC_SUFFIXES = frozenset(CONVERTERS)
 DEFAULT_URL_TEMPLATE = "https://github.com/{owner}/{repo}/blob/{ref}/{path}#{anchor}"
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 
-
-@dataclass
-class Skipped:
-    """A file that was not ingested, and why."""
-
-    path: str
-    reason: str
+__all__ = ["DocsScan", "Skipped", "chunk_id", "citation_url", "scan_docs"]
 
 
 @dataclass
@@ -33,38 +31,7 @@ class DocsScan:
 
     chunks_by_path: dict[str, list[Chunk]] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    """Files under root, sorted, never following directory symlinks (no loops)."""
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith("."):
-                yield Path(dirpath) / name
-
-
-def _read_text(path: Path, root: Path) -> tuple[str | None, str | None]:
-    """The file's text, or the reason it cannot be used."""
-    try:
-        real = path.resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None, "broken or looping symlink"
-    if not real.is_relative_to(root):
-        return None, "symlink to a path outside the docs root"
-    size = real.stat().st_size
-    if size > MAX_FILE_BYTES:
-        return None, f"too large ({size / 1e6:.1f} MB > {MAX_FILE_BYTES / 1e6:.0f} MB)"
-    data = real.read_bytes()
-    if b"\x00" in data[:8192]:
-        return None, "binary file"
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return None, f"not UTF-8 text (byte {exc.start})"
-    if not text.strip():
-        return None, "empty file"
-    return text, None
+    commit: str = ""
 
 
 def citation_url(project: ProjectSettings, repo_path: str, anchor: str, local: Path) -> str:
@@ -77,59 +44,64 @@ def citation_url(project: ProjectSettings, repo_path: str, anchor: str, local: P
     return url.rstrip("#")
 
 
+def chunk_id(project: str, path: str, text: str, seen: dict[str, int]) -> str:
+    """A passage id: a hash of where it is and what it says (repeats get a suffix)."""
+    digest = hashlib.sha256(f"{project}\0{path}\0{text}".encode()).hexdigest()[:32]
+    seen[digest] = seen.get(digest, 0) + 1
+    return digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
+
+
 def scan_docs(
     root: Path, *, project: str, project_settings: ProjectSettings, repo_path: str = "",
-    max_chars: int = 1500,
+    max_tokens: int = 350, max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> DocsScan:
     """Chunks for every usable document under root; unusable files are listed with a reason."""
     root = root.resolve()
-    scan = DocsScan()
-    for path in _walk(root):
+    scan = DocsScan(commit=git_commit(root))
+    for path in walk(root):
         rel = path.relative_to(root).as_posix()
         if path.suffix.lower() not in DOC_SUFFIXES:
             scan.skipped.append(Skipped(rel, f"unsupported type {path.suffix or '(none)'}"))
             continue
-        text, reason = _read_text(path, root)
+        text, reason = read_text(path, root, max_bytes)
         if text is None:
             scan.skipped.append(Skipped(rel, reason or "unreadable"))
             continue
         full_path = f"{repo_path.strip('/')}/{rel}" if repo_path.strip("/") else rel
-        scan.chunks_by_path[full_path] = _chunks(
-            redact(text), rel, full_path, path, project, project_settings, max_chars
-        )
+        markdown = to_markdown(redact(text), path.suffix)
+        chunks = _chunks(markdown, rel, full_path, path, project, project_settings, max_tokens)
+        if not chunks:
+            scan.skipped.append(Skipped(rel, "no text after conversion"))
+            continue
+        for chunk in chunks:
+            if scan.commit:
+                chunk.metadata["commit"] = scan.commit
+        scan.chunks_by_path[full_path] = chunks
     return scan
 
 
 def _chunks(
     text: str, rel: str, full_path: str, path: Path, project: str,
-    project_settings: ProjectSettings, max_chars: int,
+    project_settings: ProjectSettings, max_tokens: int,
 ) -> list[Chunk]:
     title = title_of(text, fallback=path.stem.replace("-", " ").replace("_", " "))
     language = "zh" if "/zh/" in f"/{rel}" else detect_language(text)
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
-    for position, section in enumerate(chunk_markdown(text, max_chars)):
+    for position, section in enumerate(chunk_markdown(text, max_tokens)):
         trail = section.trail[1:] if section.trail[:1] == [title] else section.trail
         heading = " > ".join(trail)
         body = f"{title}\n{heading}\n\n{section.text}" if heading else f"{title}\n\n{section.text}"
-        digest = hashlib.sha256(f"{project}\0{full_path}\0{body}".encode()).hexdigest()[:32]
-        seen[digest] = seen.get(digest, 0) + 1
-        chunk_id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
-        chunks.append(
-            Chunk(
-                id=chunk_id,
-                text=body,
-                metadata={
-                    "source_kind": "doc",
-                    "project": project,
-                    "path": full_path,
-                    "title": title,
-                    "heading": heading,
-                    "anchor": section.anchor,
-                    "language": language,
-                    "url": citation_url(project_settings, full_path, section.anchor, path),
-                    "position": position,
-                },
-            )
-        )
+        metadata: Metadata = {
+            "source_kind": "doc",
+            "project": project,
+            "path": full_path,
+            "title": title,
+            "heading": heading,
+            "anchor": section.anchor,
+            "language": language,
+            "url": citation_url(project_settings, full_path, section.anchor, path),
+            "position": position,
+        }
+        chunks.append(Chunk(chunk_id(project, full_path, body, seen), body, metadata))
     return chunks

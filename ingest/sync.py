@@ -1,25 +1,34 @@
 """Incremental, idempotent sync of a source's passages into the index.
 
-Passage ids are content hashes, so a passage that did not change is never
-embedded again; new ones are upserted before stale ones are deleted, so a run
-killed halfway leaves nothing missing and the next run converges exactly.
+The manifest is the index itself: every passage id is a hash of its project,
+path and text, and its metadata carries ``source`` and a ``meta_hash``. So:
+- an unchanged passage is never embedded again;
+- a passage whose text is unchanged but whose metadata changed (an issue's
+  labels or state) gets its metadata updated, without embedding;
+- new passages are written before stale ones are deleted, so a run killed
+  halfway leaves nothing missing, and the next run converges exactly.
+Keeping the manifest inside the collection means it cannot drift from what is
+indexed, also when several workers share one Chroma server.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from assistant.providers.vector_index import Chunk, VectorIndex
-from ingest.docs import Skipped
+from assistant.providers.vector_index import Chunk, Metadata, VectorIndex
+from ingest.files import Skipped
 
 Progress = Callable[[int, int], None]
 
 
 @dataclass
 class SyncReport:
-    """What a sync changed, by source file and by passage."""
+    """What a sync changed, by source item (file, issue) and by passage."""
 
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -27,9 +36,26 @@ class SyncReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     chunks_embedded: int = 0
+    chunks_relabelled: int = 0
     chunks_deleted: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
+
+    def merge(self, other: SyncReport) -> None:
+        """Add another report's counts to this one (for syncs done in several rounds)."""
+        for name in ("added", "updated", "unchanged", "removed", "skipped"):
+            getattr(self, name).extend(getattr(other, name))
+        self.chunks_embedded += other.chunks_embedded
+        self.chunks_relabelled += other.chunks_relabelled
+        self.chunks_deleted += other.chunks_deleted
+        self.chunks_total = other.chunks_total
+        self.seconds = round(self.seconds + other.seconds, 2)
+
+
+def meta_hash(metadata: Metadata) -> str:
+    """A short hash of a passage's metadata (without the hash itself)."""
+    body = {k: v for k, v in metadata.items() if k != "meta_hash"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def sync_source(
@@ -37,10 +63,16 @@ def sync_source(
     source: str,
     chunks_by_path: dict[str, Sequence[Chunk]],
     *,
+    complete: bool = True,
     batch_size: int = 32,
     progress: Progress | None = None,
 ) -> SyncReport:
-    """Make the index hold exactly ``chunks_by_path`` for ``source``."""
+    """Make the index hold ``chunks_by_path`` for ``source``.
+
+    With ``complete`` the given paths are everything the source holds, and any
+    other path of the source is removed; otherwise only the given paths are
+    replaced (an empty list removes that path), as for an incremental issue sync.
+    """
     started = time.perf_counter()
     report = SyncReport()
     existing = index.entries(where={"source": source})
@@ -49,35 +81,64 @@ def sync_source(
         existing_by_path.setdefault(str(meta.get("path", "")), set()).add(chunk_id)
 
     to_embed: list[Chunk] = []
+    relabel: list[Chunk] = []
     wanted: set[str] = set()
     for path, chunks in sorted(chunks_by_path.items()):
         ids = {c.id for c in chunks}
         wanted |= ids
+        changed_meta = False
+        for chunk in chunks:
+            chunk.metadata["source"] = source
+            chunk.metadata["meta_hash"] = meta_hash(chunk.metadata)
+            if chunk.id not in existing:
+                to_embed.append(chunk)
+            elif existing[chunk.id].get("meta_hash") != chunk.metadata["meta_hash"]:
+                relabel.append(chunk)
+                changed_meta = True
         before = existing_by_path.get(path, set())
-        if not before:
+        if not chunks:
+            if before:
+                report.removed.append(path)
+        elif not before:
             report.added.append(path)
-        elif before == ids:
+        elif before == ids and not changed_meta:
             report.unchanged.append(path)
         else:
             report.updated.append(path)
-        for chunk in chunks:
-            if chunk.id not in existing:
-                chunk.metadata["source"] = source
-                to_embed.append(chunk)
-    report.removed = sorted(set(existing_by_path) - set(chunks_by_path))
+    if complete:
+        report.removed = sorted(set(existing_by_path) - set(chunks_by_path))
+        considered = set(existing)
+    else:
+        considered = {i for p in chunks_by_path for i in existing_by_path.get(p, set())}
 
-    total = len(to_embed)
-    if progress:
-        progress(0, total)
-    for start in range(0, total, batch_size):
-        batch = to_embed[start : start + batch_size]
-        index.add(batch, index.embedder.embed_documents([c.text for c in batch]))
-        if progress:
-            progress(min(start + batch_size, total), total)
-    stale = set(existing) - wanted
+    _embed_and_write(index, to_embed, batch_size, progress)
+    index.update_metadata([c.id for c in relabel], [c.metadata for c in relabel])
+    stale = considered - wanted
     index.delete(sorted(stale))
-    report.chunks_embedded = total
+    report.chunks_embedded = len(to_embed)
+    report.chunks_relabelled = len(relabel)
     report.chunks_deleted = len(stale)
-    report.chunks_total = len(wanted)
+    report.chunks_total = len(set(existing) - stale | wanted)
     report.seconds = round(time.perf_counter() - started, 2)
     return report
+
+
+def _embed_and_write(
+    index: VectorIndex, chunks: list[Chunk], batch_size: int, progress: Progress | None
+) -> None:
+    """Embed in batches; each batch is written while the next one is being embedded."""
+    total = len(chunks)
+    if progress:
+        progress(0, total)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:
+        pending: Future[None] | None = None
+        for start in range(0, total, batch_size):
+            batch = chunks[start : start + batch_size]
+            vectors = index.embedder.embed_documents([c.text for c in batch])
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(index.add, batch, vectors)
+            if progress:
+                progress(min(start + batch_size, total), total)
+        if pending is not None:
+            pending.result()

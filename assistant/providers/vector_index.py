@@ -40,6 +40,7 @@ class Hit:
     text: str
     metadata: Metadata
     score: float
+    scores: dict[str, float] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -152,10 +153,13 @@ def _cached_client(settings: Settings) -> Any:
 class VectorIndex:
     """A project's passages in Chroma: add, delete, list ids, search."""
 
-    def __init__(self, collection: Any, embedder: NamedEmbeddings, project: str) -> None:
+    def __init__(
+        self, collection: Any, embedder: NamedEmbeddings, project: str, location: str = ""
+    ) -> None:
         self._collection = collection
         self.embedder = embedder
         self.project = project
+        self.key = f"{location}#{getattr(collection, 'name', project)}"
 
     @classmethod
     def open(cls, settings: Settings, embedder: NamedEmbeddings, project: str) -> VectorIndex:
@@ -175,7 +179,8 @@ class VectorIndex:
                 fix=f"switch the embedder back or run `devrel index reset --project {project}` "
                 "and ingest again",
             )
-        return cls(collection, embedder, project)
+        location = settings.vectorstore.chroma_url or str(settings.chroma_dir)
+        return cls(collection, embedder, project, location)
 
     @staticmethod
     def drop(settings: Settings, project: str) -> None:
@@ -210,6 +215,25 @@ class VectorIndex:
             for i, m in zip(got["ids"], got["metadatas"], strict=True)
         }
 
+    def documents(
+        self, where: dict[str, Any] | None = None
+    ) -> tuple[list[str], list[str], list[Metadata]]:
+        """Ids, texts and metadata of the matching passages, in a stable order."""
+        rows = sorted(
+            (i, d or "", dict(m or {}))
+            for got in self._pages(where, ["documents", "metadatas"])
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        )
+        return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[Metadata]) -> None:
+        """Replace the metadata of existing passages without embedding them again."""
+        for start in range(0, len(ids), 1000):
+            self._collection.update(
+                ids=list(ids[start : start + 1000]),
+                metadatas=list(metadatas[start : start + 1000]),
+            )
+
     def add(self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
         """Upsert passages with precomputed embeddings."""
         if not chunks:
@@ -236,7 +260,8 @@ class VectorIndex:
             include=["documents", "metadatas", "distances"],
         )
         return [
-            Hit(id=i, text=doc or "", metadata=dict(meta or {}), score=round(1.0 - float(dist), 4))
+            Hit(id=i, text=doc or "", metadata=dict(meta or {}), score=round(1.0 - float(dist), 4),
+                scores={"dense": round(1.0 - float(dist), 4)})
             for i, doc, meta, dist in zip(
                 got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0],
                 strict=True,

@@ -1,0 +1,172 @@
+"""A small GitHub REST client for issue sync: pagination, ``since=``, rate limits, retries.
+
+Rate limits are waited out, never skipped: on a primary limit (remaining 0) it
+sleeps until the reset time, on a secondary limit it honours ``retry-after`` (or
+waits a minute, then longer). Server errors and dropped connections are retried
+with backoff. The total wait is capped by ``github.max_wait_s``; past it the run
+stops with an error, and the next run resumes from the last synced page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+
+from assistant.errors import ConfigError, InvalidInput, ProviderUnavailable
+from assistant.settings import GitHubSettings
+
+_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+RETRIES = 5
+
+Wait = Callable[[float, str], None]
+
+
+def check_repo(repo: str) -> str:
+    """An ``owner/name`` or a clear error."""
+    if not _REPO.match(repo or ""):
+        raise InvalidInput(f"{repo!r} is not a GitHub repository name.", fix="use OWNER/NAME")
+    return repo
+
+
+class GitHubClient:
+    """Read-only calls to the GitHub REST API (or anything serving its shapes)."""
+
+    def __init__(
+        self,
+        settings: GitHubSettings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        on_wait: Wait | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        token = settings.token.get_secret_value() if settings.token else os.environ.get(
+            "GITHUB_TOKEN", "")
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": "devrel-assistant",
+        }
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.authenticated = bool(token)
+        self._http = httpx.Client(
+            base_url=settings.api_url.rstrip("/"), headers=headers, timeout=settings.timeout_s,
+            transport=transport, follow_redirects=True,
+        )
+        self._sleep = sleep
+        self._on_wait = on_wait
+        self._max_wait = settings.max_wait_s
+        self.waited = 0.0
+        self.requests = 0
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _wait(self, seconds: float, why: str) -> None:
+        seconds = max(0.0, seconds)
+        if self.waited + seconds > self._max_wait:
+            raise ProviderUnavailable(
+                f"GitHub asked to wait {seconds:.0f}s more ({why}), past the "
+                f"{self._max_wait:.0f}s limit; everything synced so far is kept.",
+                fix="run the same command again later: it resumes where it stopped",
+            )
+        if self._on_wait:
+            self._on_wait(seconds, why)
+        self.waited += seconds
+        self._sleep(seconds)
+
+    def get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        """GET with rate-limit waits and retries; raises a one-line error for fatal answers."""
+        backoff = 1.0
+        secondary = 60.0
+        attempt = 0
+        while True:
+            try:
+                self.requests += 1
+                response = self._http.get(url, params=params)
+            except httpx.TransportError as exc:
+                attempt += 1
+                if attempt > RETRIES:
+                    raise ProviderUnavailable(
+                        f"Cannot reach {self._http.base_url}: {type(exc).__name__}.",
+                        fix="check the network or github.api_url",
+                    ) from None
+                self._wait(backoff, f"connection failed: {type(exc).__name__}")
+                backoff *= 2
+                continue
+            status = response.status_code
+            headers = response.headers
+            if status in (403, 429) and (
+                headers.get("retry-after") or headers.get("x-ratelimit-remaining") == "0"
+                or status == 429 or "rate limit" in response.text.lower()
+            ):
+                if headers.get("retry-after"):
+                    self._wait(float(headers["retry-after"]), "secondary rate limit")
+                elif headers.get("x-ratelimit-remaining") == "0":
+                    reset = float(headers.get("x-ratelimit-reset", time.time() + 60))
+                    self._wait(reset - time.time() + 1, "rate limit reached, waiting for reset")
+                else:
+                    self._wait(secondary, "secondary rate limit")
+                    secondary *= 2
+                continue
+            if status >= 500:
+                attempt += 1
+                if attempt > RETRIES:
+                    raise ProviderUnavailable(
+                        f"GitHub keeps answering {status}.", fix="try again later"
+                    )
+                self._wait(backoff, f"server error {status}")
+                backoff *= 2
+                continue
+            if status == 401:
+                raise ConfigError(
+                    "GitHub rejected the token (401).",
+                    fix="set a valid DEVREL_GITHUB__TOKEN or GITHUB_TOKEN",
+                )
+            if status == 404:
+                raise InvalidInput(
+                    f"GitHub has no {url} (404): wrong repository, or a private one without "
+                    "access.", fix="check OWNER/NAME and the token's scopes",
+                )
+            if status >= 400:
+                raise ProviderUnavailable(
+                    f"GitHub answered {status} for {url}: {response.text[:200]}",
+                    fix="check the repository and the token",
+                )
+            return response
+
+    def paginate(self, url: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
+        """Each page of a list endpoint, following ``Link: rel="next"``."""
+        next_url: str | None = url
+        while next_url:
+            response = self.get(next_url, params)
+            params = None  # the next link carries them
+            page = response.json()
+            if not isinstance(page, list):
+                raise ProviderUnavailable(
+                    f"GitHub answered {url} with a {type(page).__name__}, not a list.",
+                    fix="check github.api_url",
+                )
+            yield page
+            match = _NEXT.search(response.headers.get("link", ""))
+            next_url = match.group(1) if match else None
+
+    def issue_pages(self, repo: str, since: str | None) -> Iterator[list[dict[str, Any]]]:
+        """Pages of issues and PRs updated at or after ``since``, oldest update first."""
+        params: dict[str, Any] = {
+            "state": "all", "sort": "updated", "direction": "asc", "per_page": 100,
+        }
+        if since:
+            params["since"] = since
+        yield from self.paginate(f"/repos/{check_repo(repo)}/issues", params)
+
+    def comments(self, repo: str, number: int) -> list[dict[str, Any]]:
+        """All comments of one issue or PR, oldest first."""
+        url = f"/repos/{check_repo(repo)}/issues/{number}/comments"
+        return [c for page in self.paginate(url, {"per_page": 100}) for c in page]

@@ -1,0 +1,307 @@
+"""GitHub issues and pull requests: parse the JSON shapes people have, cut them into passages.
+
+Accepted shapes, in one file or several:
+- the REST API (``gh api repos/O/R/issues``): one issue, a list, a ``--paginate``
+  dump (arrays one after another) or a ``--slurp`` dump (a list of lists);
+- ``gh issue list --json …`` / ``gh pr list --json …`` (camelCase, comments inline);
+- REST comments (``gh api repos/O/R/issues/comments``), matched to issues by ``issue_url``;
+- JSON Lines of any of the above.
+Records that are not issues or comments are reported, not guessed at.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.language import detect_language
+from assistant.providers.vector_index import Chunk, Metadata
+from assistant.redact import redact
+from ingest.docs import chunk_id
+from ingest.files import Skipped
+from ingest.markdown import chunk_markdown, count_tokens
+
+DUPLICATE_OF = re.compile(r"(?im)^\s*(?:\*\*)?duplicate\s+of\s+#(\d+)")
+MAX_BODY_CHARS = 65_536  # GitHub's own limit on an issue or comment body
+
+
+@dataclass
+class Comment:
+    """One comment on an issue or pull request."""
+
+    author: str
+    author_association: str
+    body: str
+    created_at: str
+    url: str = ""
+
+
+@dataclass
+class IssueRecord:
+    """An issue or pull request, normalised from whichever JSON shape it came in."""
+
+    number: int
+    title: str
+    body: str
+    state: str
+    state_reason: str
+    labels: list[str]
+    author: str
+    author_association: str
+    created_at: str
+    updated_at: str
+    closed_at: str
+    url: str
+    is_pull_request: bool
+    comments: list[Comment] = field(default_factory=list)
+    comment_count: int = 0
+
+    @property
+    def duplicate_of(self) -> int | None:
+        """The issue this one duplicates, from a "Duplicate of #N" line in the body or comments."""
+        for text in [self.body, *(c.body for c in self.comments)]:
+            match = DUPLICATE_OF.search(text or "")
+            if match and int(match.group(1)) != self.number:
+                return int(match.group(1))
+        return None
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.state_reason == "duplicate" or "duplicate" in self.labels or (
+            self.state == "closed" and self.duplicate_of is not None
+        )
+
+
+@dataclass
+class ParsedIssues:
+    """Issues found in some JSON, plus comments that did not match any issue there."""
+
+    issues: dict[int, IssueRecord] = field(default_factory=dict)
+    orphan_comments: dict[int, list[Comment]] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _login(value: Any) -> str:
+    return _text(value.get("login")) if isinstance(value, dict) else ""
+
+
+def _labels(value: Any) -> list[str]:
+    names = []
+    for label in value or []:
+        name = label.get("name") if isinstance(label, dict) else label
+        if isinstance(name, str) and name.strip():
+            names.append(name.strip())
+    return sorted(set(names))
+
+
+def _comment(raw: dict[str, Any]) -> Comment:
+    return Comment(
+        author=_login(raw.get("user") or raw.get("author")),
+        author_association=_text(raw.get("author_association") or raw.get("authorAssociation")),
+        body=_text(raw.get("body"))[:MAX_BODY_CHARS],
+        created_at=_text(raw.get("created_at") or raw.get("createdAt")),
+        url=_text(raw.get("html_url") or raw.get("url")),
+    )
+
+
+def issue_from_json(raw: dict[str, Any]) -> IssueRecord:
+    """An IssueRecord from a REST or ``gh --json`` object; KeyError/ValueError if it is not one."""
+    number = raw["number"]
+    if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
+        raise ValueError("number is not a positive integer")
+    title = _text(raw.get("title")).strip()
+    if not title:
+        raise ValueError("no title")
+    url = _text(raw.get("html_url") or raw.get("url"))
+    is_pr = bool(raw.get("pull_request")) or "/pull/" in url or "isDraft" in raw or (
+        "mergedAt" in raw
+    )
+    comments_raw = raw.get("comments")
+    comments = [_comment(c) for c in comments_raw if isinstance(c, dict)] if isinstance(
+        comments_raw, list) else []
+    count = comments_raw if isinstance(comments_raw, int) else len(comments)
+    return IssueRecord(
+        number=number,
+        title=title[:1024],
+        body=_text(raw.get("body"))[:MAX_BODY_CHARS],
+        state=_text(raw.get("state")).lower(),
+        state_reason=_text(raw.get("state_reason") or raw.get("stateReason")).lower(),
+        labels=_labels(raw.get("labels")),
+        author=_login(raw.get("user") or raw.get("author")),
+        author_association=_text(raw.get("author_association") or raw.get("authorAssociation")),
+        created_at=_text(raw.get("created_at") or raw.get("createdAt")),
+        updated_at=_text(raw.get("updated_at") or raw.get("updatedAt")),
+        closed_at=_text(raw.get("closed_at") or raw.get("closedAt")),
+        url=url,
+        is_pull_request=is_pr,
+        comments=comments,
+        comment_count=count,
+    )
+
+
+def _json_values(text: str) -> Iterator[Any]:
+    """Every top-level JSON value in a text: one document, concatenated arrays, or JSON Lines."""
+    decoder = json.JSONDecoder()
+    position = 0
+    while True:
+        while position < len(text) and text[position] in " \t\r\n":
+            position += 1
+        if position >= len(text):
+            return
+        value, position = decoder.raw_decode(text, position)
+        yield value
+
+
+def _records(value: Any) -> Iterator[Any]:
+    if isinstance(value, list):
+        for item in value:
+            yield from _records(item)
+    else:
+        yield value
+
+
+def parse_issue_json(text: str, origin: str, into: ParsedIssues | None = None) -> ParsedIssues:
+    """Issues and comments from JSON text. Malformed JSON raises ValueError with the position."""
+    parsed = into or ParsedIssues()
+    try:
+        values = list(_json_values(text))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})")
+    for n, record in enumerate(r for v in values for r in _records(v)):
+        where = f"{origin}[{n}]"
+        if not isinstance(record, dict):
+            parsed.skipped.append(Skipped(where, "not a JSON object"))
+            continue
+        if "issue_url" in record and "title" not in record:
+            match = re.search(r"/issues/(\d+)$", _text(record.get("issue_url")))
+            if not match:
+                parsed.skipped.append(Skipped(where, "comment without an issue number"))
+                continue
+            parsed.orphan_comments.setdefault(int(match.group(1)), []).append(_comment(record))
+            continue
+        try:
+            issue = issue_from_json(record)
+        except (KeyError, ValueError, TypeError) as exc:
+            detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            parsed.skipped.append(Skipped(where, f"not an issue or comment ({detail})"))
+            continue
+        previous = parsed.issues.get(issue.number)
+        if previous is None or issue.updated_at >= previous.updated_at:
+            if previous and not issue.comments:
+                issue.comments = previous.comments
+            parsed.issues[issue.number] = issue
+    return parsed
+
+
+def attach_comments(parsed: ParsedIssues) -> None:
+    """Move comments listed separately onto their issues (sorted by time, without repeats)."""
+    for number, comments in list(parsed.orphan_comments.items()):
+        issue = parsed.issues.get(number)
+        if issue is None:
+            continue
+        seen = {(c.created_at, c.author, c.body) for c in issue.comments}
+        issue.comments += [c for c in comments if (c.created_at, c.author, c.body) not in seen]
+        issue.comments.sort(key=lambda c: c.created_at)
+        del parsed.orphan_comments[number]
+
+
+def read_issue_files(paths: list[Path], max_bytes: int) -> ParsedIssues:
+    """Parse issue dumps; a file that is unusable is skipped with a reason, the rest still count."""
+    parsed = ParsedIssues()
+    for path in paths:
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            parsed.skipped.append(Skipped(str(path), f"unreadable ({exc.strerror})"))
+            continue
+        if size > max_bytes:
+            parsed.skipped.append(
+                Skipped(str(path), f"too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB)")
+            )
+            continue
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            parsed.skipped.append(Skipped(str(path), f"not UTF-8 text (byte {exc.start})"))
+            continue
+        except OSError as exc:
+            parsed.skipped.append(Skipped(str(path), f"unreadable ({exc.strerror})"))
+            continue
+        try:
+            parse_issue_json(text, path.name, parsed)
+        except ValueError as exc:
+            parsed.skipped.append(Skipped(str(path), f"{exc}; nothing from this file was used"))
+    attach_comments(parsed)
+    return parsed
+
+
+def issue_path(issue: IssueRecord) -> str:
+    """The manifest key of an issue or PR."""
+    return f"{'pulls' if issue.is_pull_request else 'issues'}/{issue.number}"
+
+
+def issue_chunks(issue: IssueRecord, project: str, max_tokens: int) -> list[Chunk]:
+    """Title and body as the first unit (split only if huge), then the comments, packed."""
+    kind = "pull_request" if issue.is_pull_request else "issue"
+    path = issue_path(issue)
+    body = redact(issue.body)
+    language = detect_language(f"{issue.title}\n{body}")
+    base: Metadata = {
+        "source_kind": kind,
+        "project": project,
+        "path": path,
+        "number": issue.number,
+        "title": redact(issue.title),
+        "state": issue.state,
+        "state_reason": issue.state_reason,
+        "labels": ",".join(issue.labels),
+        "author": issue.author,
+        "author_association": issue.author_association,
+        "created_at": issue.created_at,
+        "updated_at": issue.updated_at,
+        "closed_at": issue.closed_at,
+        "url": issue.url,
+        "language": language,
+        "duplicate_of": issue.duplicate_of or 0,
+        "is_duplicate": issue.is_duplicate,
+        "comments": max(issue.comment_count, len(issue.comments)),
+    }
+    header = f"#{issue.number} {base['title']}"
+    seen: dict[str, int] = {}
+    chunks: list[Chunk] = []
+
+    def add(text: str, part: str, heading: str) -> None:
+        metadata = dict(base, part=part, heading=heading, position=len(chunks))
+        chunks.append(Chunk(chunk_id(project, path, text, seen), text, metadata))
+
+    if count_tokens(body) <= max_tokens:
+        add(f"{header}\n\n{body}".strip(), "body", "")
+    else:
+        for section in chunk_markdown(body, max_tokens):
+            add(f"{header}\n\n{section.text}", "body", " > ".join(section.trail))
+    packed: list[str] = []
+    size = 0
+    for comment in issue.comments:
+        text = f"{comment.author or 'someone'} ({comment.author_association or 'NONE'}) " \
+            f"{comment.created_at[:10]}:\n{redact(comment.body).strip()}"
+        tokens = count_tokens(text)
+        if packed and size + tokens > max_tokens:
+            add(f"{header} (comments)\n\n" + "\n\n".join(packed), "comments", "comments")
+            packed, size = [], 0
+        if tokens > max_tokens:
+            for section in chunk_markdown(text, max_tokens):
+                add(f"{header} (comments)\n\n{section.text}", "comments", "comments")
+            continue
+        packed.append(text)
+        size += tokens
+    if packed:
+        add(f"{header} (comments)\n\n" + "\n\n".join(packed), "comments", "comments")
+    return chunks
