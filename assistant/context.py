@@ -10,6 +10,7 @@ from assistant.providers.chat import build_chat_model
 from assistant.providers.embeddings import NamedEmbeddings, build_embedder
 from assistant.providers.model_files import Progress
 from assistant.providers.vector_index import VectorIndex
+from assistant.retrieval.retriever import Retriever
 from assistant.settings import Settings
 from assistant.store.drafts import DraftStore
 
@@ -39,6 +40,10 @@ class AppContext:
         if name not in self._indexes:
             self._indexes[name] = VectorIndex.open(self.settings, self.embeddings(), name)
         return self._indexes[name]
+
+    def retriever(self, project: str | None = None) -> Retriever:
+        """Search over a project's index, the configured way (dense, BM25 or hybrid)."""
+        return Retriever(self.index(project), self.settings.retrieval)
 
     def drafts(self) -> DraftStore:
         if self.store is None:

@@ -116,7 +116,8 @@ class IngestSettings(BaseModel):
     """How sources are read and cut into passages."""
 
     chunk_tokens: int = Field(
-        350, ge=64, le=2000, description="Target passage size in tokens (a code block may exceed it)."
+        350, ge=64, le=2000,
+        description="Target passage size in tokens (a code block may exceed it).",
     )
     max_file_mb: float = Field(5.0, gt=0, description="Larger files are skipped with a reason.")
 

@@ -43,7 +43,7 @@ def rst_to_markdown(text: str) -> str:
                         out.append(kept + ":" if not kept.endswith(":") else kept)
                 i += 1
                 while i < len(lines) and (
-                    lines[i].strip().startswith(":") and code or not lines[i].strip()
+                    (code and lines[i].strip().startswith(":")) or not lines[i].strip()
                 ):
                     i += 1  # directive options and the blank line
                 body: list[str] = []
@@ -69,9 +69,9 @@ def rst_to_markdown(text: str) -> str:
 
 
 class _HtmlToMarkdown(HTMLParser):
-    _SKIP = {"script", "style", "nav", "header", "footer", "noscript", "svg", "head"}
-    _BLOCK = {"p", "div", "section", "article", "li", "tr", "br", "table", "ul", "ol", "blockquote",
-              "dd", "dt"}
+    _SKIP = frozenset({"script", "style", "nav", "header", "footer", "noscript", "svg", "head"})
+    _BLOCK = frozenset({"p", "div", "section", "article", "li", "tr", "br", "table", "ul", "ol",
+                        "blockquote", "dd", "dt"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

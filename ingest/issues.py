@@ -102,7 +102,8 @@ def _labels(value: Any) -> list[str]:
     return sorted(set(names))
 
 
-def _comment(raw: dict[str, Any]) -> Comment:
+def comment_from_json(raw: dict[str, Any]) -> Comment:
+    """A Comment from a REST or ``gh --json`` comment object."""
     return Comment(
         author=_login(raw.get("user") or raw.get("author")),
         author_association=_text(raw.get("author_association") or raw.get("authorAssociation")),
@@ -125,7 +126,7 @@ def issue_from_json(raw: dict[str, Any]) -> IssueRecord:
         "mergedAt" in raw
     )
     comments_raw = raw.get("comments")
-    comments = [_comment(c) for c in comments_raw if isinstance(c, dict)] if isinstance(
+    comments = [comment_from_json(c) for c in comments_raw if isinstance(c, dict)] if isinstance(
         comments_raw, list) else []
     count = comments_raw if isinstance(comments_raw, int) else len(comments)
     return IssueRecord(
@@ -174,7 +175,9 @@ def parse_issue_json(text: str, origin: str, into: ParsedIssues | None = None) -
     try:
         values = list(_json_values(text))
     except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})")
+        raise ValueError(
+            f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
     for n, record in enumerate(r for v in values for r in _records(v)):
         where = f"{origin}[{n}]"
         if not isinstance(record, dict):
@@ -185,7 +188,8 @@ def parse_issue_json(text: str, origin: str, into: ParsedIssues | None = None) -
             if not match:
                 parsed.skipped.append(Skipped(where, "comment without an issue number"))
                 continue
-            parsed.orphan_comments.setdefault(int(match.group(1)), []).append(_comment(record))
+            comment = comment_from_json(record)
+            parsed.orphan_comments.setdefault(int(match.group(1)), []).append(comment)
             continue
         try:
             issue = issue_from_json(record)

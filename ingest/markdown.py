@@ -122,7 +122,7 @@ def _split_oversized(block: str, max_tokens: int) -> list[str]:
         inner = lines[1:-1] if lines[-1].strip().startswith(closer) else lines[1:]
         parts, current = [], []
         for line in inner:
-            if current and count_tokens("\n".join(current + [line])) > max_tokens:
+            if current and count_tokens("\n".join([*current, line])) > max_tokens:
                 parts.append("\n".join([opener, *current, closer]))
                 current = []
             current.append(line)

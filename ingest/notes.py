@@ -18,7 +18,9 @@ from ingest.markdown import chunk_markdown, title_of
 
 NOTE_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
-_FULL_DATE = re.compile(r"(?<!\d)(20\d\d|19\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
+_FULL_DATE = re.compile(
+    r"(?<!\d)(20\d\d|19\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)"
+)
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 _MONTH_DAY = re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])[.-](3[01]|[12]\d|0?[1-9])(?![\d])")
 
@@ -86,7 +88,8 @@ def scan_notes(
         chunks = []
         for position, section in enumerate(chunk_markdown(text, max_tokens)):
             heading = " > ".join(t for t in section.trail if t != title)
-            body = f"{title} ({when or 'undated'})\n{heading}\n\n{section.text}".replace("\n\n\n", "\n\n")
+            head = f"{title} ({when or 'undated'})" + (f"\n{heading}" if heading else "")
+            body = f"{head}\n\n{section.text}"
             metadata: Metadata = {
                 "source_kind": "meeting_notes",
                 "project": project,

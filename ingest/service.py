@@ -1,14 +1,53 @@
-"""Ingest entry points used by the CLI (and later the API): one function per source kind."""
+"""Ingest entry points used by the CLI and the API: one function per source kind."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import InvalidInput
-from assistant.providers.vector_index import VectorIndex
+from assistant.providers.vector_index import Chunk, VectorIndex
 from assistant.settings import Settings
 from ingest.docs import scan_docs
+from ingest.files import Skipped
+from ingest.github import GitHubClient, check_repo
+from ingest.issues import (
+    IssueRecord,
+    ParsedIssues,
+    attach_comments,
+    comment_from_json,
+    issue_chunks,
+    issue_from_json,
+    issue_path,
+    read_issue_files,
+)
+from ingest.notes import scan_notes
 from ingest.sync import Progress, SyncReport, sync_source
+
+Note = Callable[[str], None]
+
+
+def _max_bytes(settings: Settings) -> int:
+    return int(settings.ingest.max_file_mb * 1024 * 1024)
+
+
+def _refuse_empty(found: dict[str, list[Chunk]], skipped: list[Skipped], what: str, root: Path,
+                  fix: str) -> None:
+    if found:
+        return
+    reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
+    raise InvalidInput(
+        f"No usable {what} under {root}" + (f" ({reasons})" if reasons else "")
+        + "; the index was left as it was.",
+        fix=fix,
+    )
+
+
+def _check_folder(root: Path, what: str, allow_file: bool = False) -> None:
+    if not root.exists():
+        raise InvalidInput(f"{root} does not exist.", fix=f"pass the path of {what}")
+    if not root.is_dir() and not (allow_file and root.is_file()):
+        raise InvalidInput(f"{root} is not a folder.", fix=f"pass the path of {what}")
 
 
 def ingest_docs(
@@ -20,25 +59,154 @@ def ingest_docs(
     progress: Progress | None = None,
 ) -> SyncReport:
     """Sync a docs folder into the project's index; refuse a folder with nothing usable."""
-    if not root.exists():
-        raise InvalidInput(f"{root} does not exist.", fix="pass the path of a docs folder")
-    if not root.is_dir():
-        raise InvalidInput(f"{root} is not a folder.", fix="pass the path of a docs folder")
+    _check_folder(root, "a docs folder")
     scan = scan_docs(
         root, project=index.project, project_settings=settings.project_settings(index.project),
-        repo_path=repo_path,
+        repo_path=repo_path, max_tokens=settings.ingest.chunk_tokens,
+        max_bytes=_max_bytes(settings),
     )
-    if not scan.chunks_by_path:
-        reasons = "; ".join(f"{s.path}: {s.reason}" for s in scan.skipped[:3])
-        raise InvalidInput(
-            f"No usable Markdown or text files under {root}"
-            + (f" ({reasons})" if reasons else "")
-            + "; the index was left as it was.",
-            fix="point at the folder that holds the .md files",
-        )
+    _refuse_empty(scan.chunks_by_path, scan.skipped, "Markdown, reStructuredText, HTML or text "
+                  "files", root, "point at the folder that holds the docs")
     report = sync_source(
         index, f"docs:{root.resolve()}", scan.chunks_by_path,
         batch_size=settings.embedding.batch_size, progress=progress,
     )
     report.skipped = scan.skipped
     return report
+
+
+def ingest_notes(
+    settings: Settings, index: VectorIndex, root: Path, *, progress: Progress | None = None
+) -> SyncReport:
+    """Sync a folder (or one file) of meeting notes into the project's index."""
+    _check_folder(root, "a folder of meeting notes", allow_file=True)
+    scan = scan_notes(
+        root, project=index.project, max_tokens=settings.ingest.chunk_tokens,
+        max_bytes=_max_bytes(settings),
+    )
+    _refuse_empty(scan.chunks_by_path, scan.skipped, "Markdown or text notes", root,
+                  "point at the folder that holds the notes")
+    source = f"notes:{root.resolve()}"
+    report = sync_source(
+        index, source, scan.chunks_by_path, complete=root.is_dir(),
+        batch_size=settings.embedding.batch_size, progress=progress,
+    )
+    report.skipped = scan.skipped
+    return report
+
+
+def _issue_source(issues: list[IssueRecord], fallback: str) -> str:
+    """``issues:OWNER/REPO`` from the issues' URLs, so file dumps and live syncs share a source."""
+    for issue in issues:
+        parts = issue.url.split("github.com/", 1)[-1].split("/") if "github.com/" in issue.url \
+            else issue.url.split("/repos/", 1)[-1].split("/") if "/repos/" in issue.url else []
+        if len(parts) >= 2 and parts[0] and parts[1]:
+            return f"issues:{parts[0]}/{parts[1]}"
+    return f"issues:{fallback}"
+
+
+def sync_issues(
+    settings: Settings,
+    index: VectorIndex,
+    parsed: ParsedIssues,
+    *,
+    source: str,
+    prune: bool = False,
+    progress: Progress | None = None,
+) -> SyncReport:
+    """Upsert parsed issues (each replaces its earlier version); ``prune`` drops unlisted ones."""
+    chunks_by_path = {
+        issue_path(issue): issue_chunks(issue, index.project, settings.ingest.chunk_tokens)
+        for issue in parsed.issues.values()
+    }
+    report = sync_source(
+        index, source, chunks_by_path, complete=prune,
+        batch_size=settings.embedding.batch_size, progress=progress,
+    )
+    report.skipped = list(parsed.skipped) + [
+        Skipped(f"comments of #{n}", "their issue is not in the input")
+        for n in sorted(parsed.orphan_comments)
+    ]
+    return report
+
+
+def ingest_issue_files(
+    settings: Settings,
+    index: VectorIndex,
+    paths: list[Path],
+    *,
+    repo: str | None = None,
+    prune: bool = False,
+    progress: Progress | None = None,
+) -> SyncReport:
+    """Index issues/PRs from JSON dumps (REST or ``gh --json``); bad files are skipped."""
+    if not paths:
+        raise InvalidInput("No files given.", fix="pass one or more JSON files")
+    parsed = read_issue_files(paths, _max_bytes(settings))
+    if not parsed.issues:
+        reasons = "; ".join(f"{s.path}: {s.reason}" for s in parsed.skipped[:3])
+        raise InvalidInput(
+            "No issues or pull requests found" + (f" ({reasons})" if reasons else "")
+            + "; the index was left as it was.",
+            fix="pass the output of `gh api repos/OWNER/REPO/issues` or `gh issue list --json …`",
+        )
+    fallback = repo or settings.project_settings(index.project).repo or index.project
+    source = _issue_source(list(parsed.issues.values()), fallback)
+    return sync_issues(settings, index, parsed, source=source, prune=prune, progress=progress)
+
+
+def sync_github(
+    settings: Settings,
+    index: VectorIndex,
+    repo: str,
+    *,
+    client: GitHubClient | None = None,
+    full: bool = False,
+    progress: Progress | None = None,
+    note: Note | None = None,
+) -> SyncReport:
+    """Live sync from the GitHub API, page by page, resuming from the last fully synced page.
+
+    Issues come oldest update first; after each page is indexed its newest
+    ``updated_at`` is saved with the index as the cursor, so a run stopped by a
+    crash or an exhausted rate limit loses nothing and resumes there.
+    """
+    check_repo(repo)
+    key = f"github:{repo}"
+    since = None if full else index.get_state(key)
+    own_client = client is None
+    client = client or GitHubClient(
+        settings.github, on_wait=(lambda s, why: note(f"waiting {s:.0f}s: {why}")) if note else None
+    )
+    if note and not client.authenticated:
+        note("no GitHub token: 60 requests/hour; set DEVREL_GITHUB__TOKEN or GITHUB_TOKEN")
+    total = SyncReport()
+    try:
+        for page in client.issue_pages(repo, since):
+            parsed = ParsedIssues()
+            for n, raw in enumerate(page):
+                try:
+                    issue = issue_from_json(raw)
+                except (KeyError, ValueError, TypeError) as exc:
+                    parsed.skipped.append(Skipped(f"{repo} item {n}", f"not an issue ({exc})"))
+                    continue
+                if issue.comment_count:
+                    for raw_comment in client.comments(repo, issue.number):
+                        parsed.orphan_comments.setdefault(issue.number, []).append(
+                            comment_from_json(raw_comment))
+                issue.comments = []
+                parsed.issues[issue.number] = issue
+            attach_comments(parsed)
+            report = sync_issues(settings, index, parsed, source=f"issues:{repo}",
+                                 progress=progress)
+            total.merge(report)
+            newest = max((i.updated_at for i in parsed.issues.values()), default="")
+            if newest:
+                index.set_state(key, newest)
+            if note:
+                note(f"page of {len(page)} synced (updated up to {newest or '?'})")
+    finally:
+        if own_client:
+            client.close()
+    return total
+

@@ -67,7 +67,7 @@ def test_ingest_search_and_triage_json(tmp_path: Path, example_dir: Path) -> Non
     assert ingest.returncode == 0, ingest.stderr
     assert "1 added" in ingest.stdout
     again = devrel("ingest", "docs", str(docs), "--repo-path", "docs", data_dir=tmp_path)
-    assert "1 unchanged" in again.stdout and "0 passages embedded" in again.stdout
+    assert "1 unchanged" in again.stdout and "passages: 0 embedded" in again.stdout
     found = json.loads(devrel("search", "数据库被锁定", "--k", "2", "--json",
                               data_dir=tmp_path).stdout)
     assert found[0]["url"].startswith(

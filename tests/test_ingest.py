@@ -110,7 +110,7 @@ def test_bad_files_are_skipped_with_reasons(settings: Settings, tmp_path: Path) 
     assert reasons["binary.md"] == "binary file"
     assert reasons["latin1.md"].startswith("not UTF-8")
     assert reasons["empty.md"] == "empty file"
-    assert reasons["escape.md"] == "symlink to a path outside the docs root"
+    assert reasons["escape.md"] == "symlink to a path outside the root"
     assert reasons["huge.md"].startswith("too large")
     assert len(report.added) == 3
     assert all("not for the index" not in m.get("title", "") for m in ctx.index().entries().values())

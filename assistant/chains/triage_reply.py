@@ -21,6 +21,7 @@ from assistant.prompting import Prompt, fence
 from assistant.providers.chat import chat_model_name, invoke_error
 from assistant.providers.vector_index import Hit, VectorIndex
 from assistant.redact import redact
+from assistant.retrieval.retriever import Retriever
 from assistant.settings import Settings
 
 MAX_TITLE = 512
@@ -155,7 +156,8 @@ def draft_triage_reply(
     language = detect_language(f"{issue.title}\n{issue.body}")
     timings = Timings()
     mark = time.perf_counter()
-    hits = index.search(_query(issue), k=settings.retrieval.k)
+    retriever = Retriever(index, settings.retrieval)
+    hits = retriever.search(_query(issue), k=settings.retrieval.k, where={"source_kind": "doc"})
     timings.retrieve = round(time.perf_counter() - mark, 3)
     citations = [
         Citation(ref=n, title=h.title, heading=str(h.metadata.get("heading", "")), url=h.url,

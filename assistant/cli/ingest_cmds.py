@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import typer
 from rich.table import Table
 
-from assistant.cli.common import app_context, console, progress_bar
+from assistant.cli.common import app_context, console, err_console, progress_bar
+from assistant.errors import InvalidInput
 from assistant.providers.vector_index import VectorIndex
-from ingest.service import ingest_docs
+from assistant.retrieval.retriever import Retriever
+from ingest.service import ingest_docs, ingest_issue_files, ingest_notes, sync_github
 from ingest.sync import SyncReport
 
 ingest_app = typer.Typer(no_args_is_help=True)
 index_app = typer.Typer(no_args_is_help=True)
 
+ProjectOption = typer.Option(None, "--project", help="Project name (default from settings).")
+
 
 def print_report(report: SyncReport, what: str) -> None:
     console.print(
         f"[green]{what}[/]: {len(report.added)} added, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed files; "
-        f"{report.chunks_embedded} passages embedded, {report.chunks_deleted} deleted, "
-        f"{report.chunks_total} in total; {report.seconds:.1f}s"
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed, "
+        f"{len(report.skipped)} skipped; passages: {report.chunks_embedded} embedded, "
+        f"{report.chunks_relabelled} re-labelled, {report.chunks_deleted} deleted, "
+        f"{report.chunks_total} in the source; {report.seconds:.1f}s"
     )
     for skipped in report.skipped:
         console.print(f"  [yellow]skipped[/] {skipped.path}: {skipped.reason}", highlight=False)
@@ -31,8 +37,8 @@ def print_report(report: SyncReport, what: str) -> None:
 @ingest_app.command("docs")
 def docs(
     ctx: typer.Context,
-    path: Path = typer.Argument(..., help="A folder of Markdown/text docs."),
-    project: str | None = typer.Option(None, help="Project name (default from settings)."),
+    path: Path = typer.Argument(..., help="A folder (or git checkout) of .md/.rst/.html/.txt docs."),
+    project: str | None = ProjectOption,
     repo_path: str = typer.Option("", help="Where the folder sits in the repo, for citation URLs."),
 ) -> None:
     """Index a docs folder; only new or changed passages are embedded."""
@@ -43,21 +49,80 @@ def docs(
     print_report(report, f"docs of {index.project}")
 
 
-@index_app.command("status")
-def status(ctx: typer.Context, project: str | None = typer.Option(None)) -> None:
-    """Passages per source file in a project's index."""
+@ingest_app.command("issues")
+def issues(
+    ctx: typer.Context,
+    files: list[Path] = typer.Argument(None, help="JSON dumps of issues/PRs and comments."),
+    github: str | None = typer.Option(None, "--github", help="Sync live from OWNER/REPO."),
+    project: str | None = ProjectOption,
+    prune: bool = typer.Option(
+        False, help="Files hold every issue: drop indexed issues they do not list."),
+    full: bool = typer.Option(False, help="With --github: ignore the saved cursor, fetch all."),
+) -> None:
+    """Index issues and PRs from JSON files, or sync them from the GitHub API (incremental)."""
+    if bool(files) == bool(github):
+        raise InvalidInput("Give either JSON files or --github OWNER/REPO.",
+                           fix="e.g. `devrel ingest issues issues.json comments.json`")
     app = app_context(ctx)
     index = app.index(project)
-    counts: dict[str, int] = {}
+    with progress_bar("Embedding passages") as update:
+        if github:
+            report = sync_github(app.settings, index, github, full=full, progress=update,
+                                 note=lambda text: err_console.print(f"  {text}",
+                                                                     highlight=False))
+        else:
+            report = ingest_issue_files(app.settings, index, files, prune=prune, progress=update)
+    print_report(report, f"issues and PRs of {index.project}")
+
+
+@ingest_app.command("notes")
+def notes(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="A folder (or one file) of meeting notes."),
+    project: str | None = ProjectOption,
+) -> None:
+    """Index meeting notes (dated from front matter or file name, language detected)."""
+    app = app_context(ctx)
+    index = app.index(project)
+    with progress_bar("Embedding passages") as update:
+        report = ingest_notes(app.settings, index, path, progress=update)
+    print_report(report, f"meeting notes of {index.project}")
+
+
+@index_app.command("status")
+def status(
+    ctx: typer.Context,
+    project: str | None = ProjectOption,
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """What a project's index holds: passages and items per source."""
+    app = app_context(ctx)
+    index = app.index(project)
+    sources: dict[tuple[str, str], dict[str, set[str] | int]] = {}
     for meta in index.entries().values():
-        key = f"{meta.get('source_kind', '?')}  {meta.get('path', '?')}"
-        counts[key] = counts.get(key, 0) + 1
-    table = Table(title=f"{index.project}: {index.count()} passages ({index.embedder.identity})")
-    table.add_column("kind / path")
-    table.add_column("passages", justify="right")
-    for key, count in sorted(counts.items()):
-        table.add_row(key, str(count))
+        key = (str(meta.get("source_kind", "?")), str(meta.get("source", "?")))
+        row = sources.setdefault(key, {"items": set(), "passages": 0})
+        row["items"].add(str(meta.get("path", "")))  # type: ignore[union-attr]
+        row["passages"] += 1  # type: ignore[operator]
+    rows = [
+        {"kind": kind, "source": source, "items": len(row["items"]),  # type: ignore[arg-type]
+         "passages": row["passages"]}
+        for (kind, source), row in sorted(sources.items())
+    ]
+    summary = {"project": index.project, "embedder": index.embedder.identity,
+               "passages": index.count(), "sources": rows}
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{index.project}: {summary['passages']} passages "
+                        f"({index.embedder.identity}, retrieval {app.settings.retrieval.mode})")
+    for column in ("kind", "source", "items", "passages"):
+        table.add_column(column, justify="right" if column in ("items", "passages") else "left")
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in ("kind", "source", "items", "passages")))
     console.print(table)
+    if not rows:
+        console.print("empty: run `devrel ingest docs PATH` (or issues, notes) first")
 
 
 @index_app.command("reset")
@@ -73,22 +138,41 @@ def reset(
     console.print(f"deleted the index of {project}")
 
 
+KINDS = ("doc", "issue", "pull_request", "meeting_notes")
+
+
 def search(
     ctx: typer.Context,
     query: str = typer.Argument(..., help="What to look for (any language)."),
     k: int = typer.Option(5, "--k", min=1, max=50),
-    project: str | None = typer.Option(None),
+    project: str | None = ProjectOption,
+    kind: str | None = typer.Option(None, help=f"Only one source kind: {', '.join(KINDS)}."),
+    mode: str | None = typer.Option(None, help="dense, bm25 or hybrid (default from settings)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Search a project's index the way the chains do."""
-    hits = app_context(ctx).index(project).search(query, k=k)
+    app = app_context(ctx)
+    if kind is not None and kind not in KINDS:
+        raise InvalidInput(f"Unknown kind {kind!r}.", fix=f"use one of {', '.join(KINDS)}")
+    if mode is not None and mode not in ("dense", "bm25", "hybrid"):
+        raise InvalidInput(f"Unknown mode {mode!r}.", fix="use dense, bm25 or hybrid")
+    retrieval = app.settings.retrieval
+    if mode:
+        chosen: Literal["dense", "bm25", "hybrid"] = mode  # type: ignore[assignment]
+        retrieval = retrieval.model_copy(update={"mode": chosen})
+    retriever = Retriever(app.index(project), retrieval)
+    hits = retriever.search(query, k=k, where={"source_kind": kind} if kind else None)
     if as_json:
-        rows = [{"score": h.score, "url": h.url, "title": h.title,
-                 "heading": h.metadata.get("heading", ""), "text": h.text} for h in hits]
+        rows = [{"score": h.score, "scores": h.scores, "kind": h.metadata.get("source_kind"),
+                 "url": h.url, "title": h.title, "heading": h.metadata.get("heading", ""),
+                 "path": h.metadata.get("path", ""), "language": h.metadata.get("language"),
+                 "text": h.text} for h in hits]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not hits:
         console.print("no results (is the index empty? `devrel index status`)")
     for h in hits:
-        console.print(f"[bold]{h.score:.3f}[/] {h.title} / {h.metadata.get('heading', '')}")
+        heading = h.metadata.get("heading", "")
+        console.print(f"[bold]{h.score:.3f}[/] [dim]{h.metadata.get('source_kind', '')}[/] "
+                      f"{h.title}" + (f" / {heading}" if heading else ""), highlight=False)
         console.print(f"      {h.url}", highlight=False)

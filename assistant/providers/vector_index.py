@@ -154,9 +154,11 @@ class VectorIndex:
     """A project's passages in Chroma: add, delete, list ids, search."""
 
     def __init__(
-        self, collection: Any, embedder: NamedEmbeddings, project: str, location: str = ""
+        self, collection: Any, embedder: NamedEmbeddings, project: str, location: str = "",
+        client: Any = None,
     ) -> None:
         self._collection = collection
+        self._client = client
         self.embedder = embedder
         self.project = project
         self.key = f"{location}#{getattr(collection, 'name', project)}"
@@ -168,7 +170,8 @@ class VectorIndex:
         name = collection_name(settings.vectorstore.collection_prefix, project)
         collection = client.get_or_create_collection(
             name=name,
-            metadata={"hnsw:space": "cosine", "embedder": embedder.identity, "project": project},
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedder": embedder.identity, "project": project},
             embedding_function=_ChromaEmbeddingFunction(embedder),  # type: ignore[arg-type]
         )
         built_with = (collection.metadata or {}).get("embedder")
@@ -180,7 +183,7 @@ class VectorIndex:
                 "and ingest again",
             )
         location = settings.vectorstore.chroma_url or str(settings.chroma_dir)
-        return cls(collection, embedder, project, location)
+        return cls(collection, embedder, project, location, client)
 
     @staticmethod
     def drop(settings: Settings, project: str) -> None:
@@ -189,6 +192,27 @@ class VectorIndex:
         name = collection_name(settings.vectorstore.collection_prefix, project)
         if name in {c if isinstance(c, str) else c.name for c in client.list_collections()}:
             client.delete_collection(name)
+
+    def _fresh_metadata(self) -> dict[str, Any]:
+        """The collection's metadata as stored now (another worker may have changed it)."""
+        if self._client is None:
+            return dict(self._collection.metadata or {})
+        fresh = self._client.get_collection(
+            name=self._collection.name,
+            embedding_function=_ChromaEmbeddingFunction(self.embedder),  # type: ignore[arg-type]
+        )
+        return dict(fresh.metadata or {})
+
+    def get_state(self, key: str) -> str | None:
+        """A small value kept with the collection, e.g. an issue-sync cursor."""
+        value = self._fresh_metadata().get(f"state:{key}")
+        return str(value) if value is not None else None
+
+    def set_state(self, key: str, value: str) -> None:
+        """Keep a value with the collection; it goes when the index is reset, as it should."""
+        metadata = {k: v for k, v in self._fresh_metadata().items() if not k.startswith("hnsw:")}
+        metadata[f"state:{key}"] = value
+        self._collection.modify(metadata=metadata)
 
     def count(self) -> int:
         return int(self._collection.count())

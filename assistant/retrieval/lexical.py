@@ -16,9 +16,13 @@ import numpy as np
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _STOPWORDS = frozenset(
-    "a an and are as at be but by can do does for from has have how i if in into is it its me my "
-    "no not of on or our so such that the their then there these they this to was we were what "
-    "when where which who why will with would you your".split()
+    {
+        "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for",
+        "from", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my",
+        "no", "not", "of", "on", "or", "our", "so", "such", "that", "the", "their", "then",
+        "there", "these", "they", "this", "to", "was", "we", "were", "what", "when", "where",
+        "which", "who", "why", "will", "with", "would", "you", "your",
+    }
 )
 
 

@@ -9,7 +9,9 @@ changes, which a cheap id listing detects.
 from __future__ import annotations
 
 import hashlib
+import operator
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,37 +22,36 @@ from assistant.retrieval.fusion import rrf
 from assistant.retrieval.lexical import BM25, top_k
 from assistant.settings import RetrievalSettings
 
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "$eq": operator.eq,
+    "$ne": operator.ne,
+    "$in": lambda value, arg: value in arg,
+    "$nin": lambda value, arg: value not in arg,
+    "$gte": lambda value, arg: value is not None and value >= arg,
+    "$lte": lambda value, arg: value is not None and value <= arg,
+    "$gt": lambda value, arg: value is not None and value > arg,
+    "$lt": lambda value, arg: value is not None and value < arg,
+}
+
 
 def matches(meta: Metadata, where: dict[str, Any] | None) -> bool:
-    """Whether metadata passes a Chroma-style filter ($and, $or, $eq, $ne, $in, $nin, $gte, $lte)."""
+    """Whether metadata passes a Chroma-style filter ($and, $or and comparison operators)."""
     if not where:
         return True
     for key, cond in where.items():
         if key == "$and":
             if not all(matches(meta, c) for c in cond):
                 return False
-            continue
-        if key == "$or":
+        elif key == "$or":
             if not any(matches(meta, c) for c in cond):
                 return False
-            continue
-        value = meta.get(key)
-        ops = cond if isinstance(cond, dict) else {"$eq": cond}
-        for op, arg in ops.items():
-            ok = {
-                "$eq": lambda: value == arg,
-                "$ne": lambda: value != arg,
-                "$in": lambda: value in arg,
-                "$nin": lambda: value not in arg,
-                "$gte": lambda: value is not None and value >= arg,
-                "$lte": lambda: value is not None and value <= arg,
-                "$gt": lambda: value is not None and value > arg,
-                "$lt": lambda: value is not None and value < arg,
-            }.get(op)
-            if ok is None:
-                raise ValueError(f"unsupported filter operator {op}")
-            if not ok():
-                return False
+        else:
+            value = meta.get(key)
+            for op, arg in (cond if isinstance(cond, dict) else {"$eq": cond}).items():
+                if op not in _OPS:
+                    raise ValueError(f"unsupported filter operator {op}")
+                if not _OPS[op](value, arg):
+                    return False
     return True
 
 
