@@ -68,7 +68,7 @@ def scan_docs(
             scan.skipped.append(Skipped(rel, reason or "unreadable"))
             continue
         full_path = f"{repo_path.strip('/')}/{rel}" if repo_path.strip("/") else rel
-        markdown = to_markdown(redact(text), path.suffix)
+        markdown = redact(to_markdown(text, path.suffix))
         chunks = _chunks(markdown, rel, full_path, path, project, project_settings, max_tokens)
         if not chunks:
             scan.skipped.append(Skipped(rel, "no text after conversion"))

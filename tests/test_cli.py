@@ -85,3 +85,26 @@ def test_ingest_search_and_triage_json(tmp_path: Path, example_dir: Path) -> Non
 def test_help_and_info(tmp_path: Path, args: list[str]) -> None:
     result = devrel(*args, data_dir=tmp_path)
     assert result.returncode == 0 and result.stdout
+
+
+def test_ingest_issues_notes_status_and_search(example_dir: Path, tmp_path: Path) -> None:
+    issues = devrel("ingest", "issues", str(example_dir / "issues.json"),
+                    str(example_dir / "comments.json"), data_dir=tmp_path)
+    assert issues.returncode == 0, issues.stderr
+    assert "12 added" in issues.stdout
+    notes = devrel("ingest", "notes", str(example_dir / "meeting_notes"), data_dir=tmp_path)
+    assert notes.returncode == 0 and "2 added" in notes.stdout, notes.stderr
+    status = json.loads(devrel("index", "status", "--json", data_dir=tmp_path).stdout)
+    kinds = {row["kind"]: row for row in status["sources"]}
+    assert set(kinds) == {"issue", "pull_request", "meeting_notes"}
+    assert kinds["issue"]["items"] + kinds["pull_request"]["items"] == 12
+    found = json.loads(devrel("search", "Windows ARM64 wheel", "--kind", "issue", "--json",
+                              data_dir=tmp_path).stdout)
+    assert found and all(h["kind"] == "issue" for h in found)
+    assert all(h["url"].startswith("https://github.com/example-org/kvlite/issues/") for h in found)
+    assert {"rrf", "bm25"} <= set(found[0]["scores"]) or {"rrf", "dense"} <= set(found[0]["scores"])
+    _one_line_error(devrel("ingest", "issues", data_dir=tmp_path), "Give either JSON files")
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"number": 1, "title": "x"')
+    _one_line_error(devrel("ingest", "issues", str(bad), data_dir=tmp_path), "not valid JSON")
+    _one_line_error(devrel("search", "x", "--kind", "tweet", data_dir=tmp_path), "Unknown kind")

@@ -3,30 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.context import AppContext
 from assistant.errors import InvalidInput
-from assistant.providers.embeddings import NamedEmbeddings
 from assistant.settings import Settings
 from ingest.docs import scan_docs
 from ingest.service import ingest_docs
-
-
-class CountingEmbedder(NamedEmbeddings):
-    """Wraps the real embedder and counts what it is asked to embed; can fail on demand."""
-
-    def __init__(self, inner: NamedEmbeddings, fail_after: int | None = None) -> None:
-        self.inner, self.identity = inner, inner.identity
-        self.embedded: list[str] = []
-        self.fail_after = fail_after
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if self.fail_after is not None and len(self.embedded) >= self.fail_after:
-            raise KeyboardInterrupt("killed mid-ingest")
-        self.embedded += texts
-        return self.inner.embed_documents(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
+from tests.helpers import counting_ctx
 
 
 def _docs(root: Path) -> Path:
@@ -39,16 +20,9 @@ def _docs(root: Path) -> Path:
     return root
 
 
-def _ctx(settings: Settings, **kw) -> tuple[AppContext, CountingEmbedder]:
-    ctx = AppContext(settings)
-    counting = CountingEmbedder(ctx.embeddings(), **kw)
-    ctx.embedder = counting
-    return ctx, counting
-
-
 def test_incremental_sync(settings: Settings, tmp_path: Path) -> None:
     root = _docs(tmp_path / "docs")
-    ctx, counter = _ctx(settings)
+    ctx, counter = counting_ctx(settings)
     first = ingest_docs(settings, ctx.index(), root, repo_path="docs")
     assert sorted(first.added) == ["docs/guide/setup.md", "docs/index.md", "docs/notes.txt"]
     total = ctx.index().count()
@@ -77,12 +51,12 @@ def test_killed_ingest_converges_on_rerun(settings: Settings, tmp_path: Path) ->
         (root / f"extra{i}.md").write_text(f"# Extra {i}\n\nText number {i}.\n")
     settings = settings.model_copy(update={"embedding": settings.embedding.model_copy(
         update={"batch_size": 2})})
-    ctx, _ = _ctx(settings, fail_after=4)
+    ctx, _ = counting_ctx(settings, fail_after=4)
     with pytest.raises(KeyboardInterrupt):
         ingest_docs(settings, ctx.index(), root)
     partial = ctx.index().count()
     assert 0 < partial < 10
-    ctx2, counter = _ctx(settings)
+    ctx2, counter = counting_ctx(settings)
     ingest_docs(settings, ctx2.index(), root)
     assert ctx2.index().count() == 10
     assert len(counter.embedded) == 10 - partial  # only what was missing
@@ -103,7 +77,7 @@ def test_bad_files_are_skipped_with_reasons(settings: Settings, tmp_path: Path) 
     os.symlink(outside, root / "escape.md")
     os.symlink(root, root / "guide" / "loop")  # a directory loop
     (root / "huge.md").write_bytes(b"a" * (5 * 1024 * 1024 + 1))
-    ctx, _ = _ctx(settings)
+    ctx, _ = counting_ctx(settings)
     report = ingest_docs(settings, ctx.index(), root)
     reasons = {s.path: s.reason for s in report.skipped}
     assert reasons["logo.png"].startswith("unsupported type")
@@ -120,7 +94,7 @@ def test_empty_or_missing_folder_is_refused_and_index_untouched(
     settings: Settings, tmp_path: Path
 ) -> None:
     root = _docs(tmp_path / "docs")
-    ctx, _ = _ctx(settings)
+    ctx, _ = counting_ctx(settings)
     ingest_docs(settings, ctx.index(), root)
     before = ctx.index().ids()
     empty = tmp_path / "empty"
@@ -139,7 +113,7 @@ def test_metadata_urls_and_redaction(make_settings, tmp_path: Path) -> None:
     (root / "zh" / "faq.md").write_text(
         "# 常见问题\n\n## 数据库被锁定\n\n运行 `kvlite unlock`。token=ghp_abcdefghijklmnopqrstuvwxyz0123\n"
     )
-    ctx, _ = _ctx(settings)
+    ctx, _ = counting_ctx(settings)
     ingest_docs(settings, ctx.index(), root, repo_path="docs")
     hit = ctx.index().search("database is locked", k=1)[0]
     assert hit.url == "https://github.com/example-org/kvlite/blob/main/docs/zh/faq.md#数据库被锁定"

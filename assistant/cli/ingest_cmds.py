@@ -37,7 +37,7 @@ def print_report(report: SyncReport, what: str) -> None:
 @ingest_app.command("docs")
 def docs(
     ctx: typer.Context,
-    path: Path = typer.Argument(..., help="A folder (or git checkout) of .md/.rst/.html/.txt docs."),
+    path: Path = typer.Argument(..., help="A folder or git checkout of .md/.rst/.html/.txt."),
     project: str | None = ProjectOption,
     repo_path: str = typer.Option("", help="Where the folder sits in the repo, for citation URLs."),
 ) -> None:

@@ -1,0 +1,140 @@
+"""A local HTTP server that answers like the GitHub REST API, for the live-sync tests.
+
+It serves ``/repos/{o}/{r}/issues`` (state, sort=updated, direction, since, per_page,
+page, Link headers) and ``/repos/{o}/{r}/issues/{n}/comments``, and can be told to
+answer with rate limits or server errors first. Nothing here reaches the internet.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class FakeGitHub:
+    """State of the fake API: issues, comments, scripted failures, and a request log."""
+
+    repo: str = "example-org/kvlite"
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    failures: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+    auth: list[str | None] = field(default_factory=list)
+    url: str = ""
+
+    def add_issue(self, number: int, updated_at: str, **fields: Any) -> dict[str, Any]:
+        issue = {
+            "number": number,
+            "title": fields.pop("title", f"Issue {number}"),
+            "body": fields.pop("body", f"Body of issue {number}."),
+            "state": fields.pop("state", "open"),
+            "state_reason": fields.pop("state_reason", None),
+            "labels": [{"name": n} for n in fields.pop("labels", [])],
+            "user": {"login": fields.pop("author", "reporter")},
+            "author_association": "NONE",
+            "comments": len(self.comments.get(number, [])),
+            "created_at": fields.pop("created_at", "2026-01-01T00:00:00Z"),
+            "updated_at": updated_at,
+            "closed_at": None,
+            "html_url": f"https://github.com/{self.repo}/issues/{number}",
+            **fields,
+        }
+        self.issues[number] = issue
+        return issue
+
+    def add_comment(self, number: int, body: str, author: str = "maintainer") -> None:
+        self.comments.setdefault(number, []).append({
+            "issue_url": f"{self.url}/repos/{self.repo}/issues/{number}",
+            "user": {"login": author}, "author_association": "MEMBER", "body": body,
+            "created_at": f"2026-02-{len(self.comments.get(number, [])) + 1:02d}T00:00:00Z",
+        })
+        self.issues[number]["comments"] = len(self.comments[number])
+
+
+def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:  # keep test output quiet
+            return
+
+        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            state.log.append(self.path)
+            state.auth.append(self.headers.get("Authorization"))
+            if state.failures:
+                status, headers, body = state.failures.pop(0)
+                self._send(status, body, headers)
+                return
+            url = urlparse(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            parts = url.path.strip("/").split("/")
+            if parts[:1] != ["repos"] or "/".join(parts[1:3]) != state.repo:
+                self._send(404, {"message": "Not Found"})
+                return
+            per_page = int(query.get("per_page", 30))
+            page = int(query.get("page", 1))
+            if parts[3:] == ["issues"]:
+                items = sorted(state.issues.values(), key=lambda i: (i["updated_at"], i["number"]))
+                if "since" in query:
+                    items = [i for i in items if i["updated_at"] >= query["since"]]
+                self._page(items, page, per_page, url.path, query)
+            elif len(parts) == 6 and parts[3] == "issues" and parts[5] == "comments":
+                items = state.comments.get(int(parts[4]), [])
+                self._page(items, page, per_page, url.path, query)
+            else:
+                self._send(404, {"message": "Not Found"})
+
+        def _page(self, items: list[Any], page: int, per_page: int, path: str,
+                  query: dict[str, str]) -> None:
+            chunk = items[(page - 1) * per_page : page * per_page]
+            headers = {}
+            if page * per_page < len(items):
+                nxt = dict(query, page=str(page + 1))
+                link = f"{state.url}{path}?" + "&".join(f"{k}={v}" for k, v in nxt.items())
+                headers["Link"] = f'<{link}>; rel="next"'
+            self._send(200, chunk, headers)
+
+    return Handler
+
+
+class FakeGitHubServer:
+    """Runs a FakeGitHub on 127.0.0.1 in a thread; use as a context manager."""
+
+    def __init__(self, state: FakeGitHub) -> None:
+        self.state = state
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+        state.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeGitHub:
+        self._thread.start()
+        return self.state
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def rate_limited(reset_in: float = 1.0) -> tuple[int, dict[str, str], str]:
+    """A primary rate-limit answer (403, remaining 0, reset soon)."""
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time() + reset_in))}
+    return 403, headers, json.dumps({"message": "API rate limit exceeded"})
+
+
+def secondary_limited(retry_after: int = 2) -> tuple[int, dict[str, str], str]:
+    """A secondary rate-limit answer (429 with retry-after)."""
+    return 429, {"retry-after": str(retry_after)}, json.dumps({"message": "secondary rate limit"})
