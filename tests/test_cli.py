@@ -108,3 +108,13 @@ def test_ingest_issues_notes_status_and_search(example_dir: Path, tmp_path: Path
     bad.write_text('[{"number": 1, "title": "x"')
     _one_line_error(devrel("ingest", "issues", str(bad), data_dir=tmp_path), "not valid JSON")
     _one_line_error(devrel("search", "x", "--kind", "tweet", data_dir=tmp_path), "Unknown kind")
+
+
+def test_demo_ingests_every_source_and_queues_drafts(example_dir: Path, tmp_path: Path) -> None:
+    first = devrel("demo", "--example", str(example_dir), data_dir=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "3 drafts wait for review" in first.stdout
+    for what in ("docs of kvlite", "issues and PRs of kvlite", "meeting notes of kvlite"):
+        assert f"{what}: " in first.stdout
+    again = devrel("demo", "--example", str(example_dir), data_dir=tmp_path)
+    assert again.stdout.count("passages: 0 embedded") == 3 and "3 drafts wait" in again.stdout

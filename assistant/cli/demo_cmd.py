@@ -13,7 +13,7 @@ from assistant.cli.ingest_cmds import print_report
 from assistant.errors import InvalidInput
 from assistant.issue_files import issue_from_json_file
 from assistant.services.triage import create_triage_draft
-from ingest.service import ingest_docs
+from ingest.service import ingest_docs, ingest_issue_files, ingest_notes
 
 
 def _default_example() -> Path:
@@ -47,6 +47,16 @@ def demo(
         report = ingest_docs(app.settings, app.index(), example / "docs", repo_path="docs",
                              progress=update)
     print_report(report, f"docs of {app.settings.project}")
+    issue_files = [f for f in (example / "issues.json", example / "comments.json") if f.is_file()]
+    if issue_files:
+        with progress_bar("Embedding past issues and PRs") as update:
+            report = ingest_issue_files(app.settings, app.index(), issue_files, progress=update)
+        print_report(report, f"issues and PRs of {app.settings.project}")
+    if (example / "meeting_notes").is_dir():
+        with progress_bar("Embedding meeting notes") as update:
+            report = ingest_notes(app.settings, app.index(), example / "meeting_notes",
+                                  progress=update)
+        print_report(report, f"meeting notes of {app.settings.project}")
     queued = app.drafts().list(kind="triage", project=app.settings.project, limit=500)
     done = {r.input.get("number") for r in queued if r.status == "pending_review"}
     for path in incoming:
