@@ -118,3 +118,21 @@ def test_fatal_answers_are_clear(settings: Settings) -> None:
         with pytest.raises(InvalidInput, match="not a GitHub repository"):
             sync_github(settings, ctx.index(), "not a repo", client=_client(fake, []))
         assert ctx.index().count() == 0
+
+
+def test_cli_live_sync_and_status(tmp_path) -> None:
+    import json
+
+    from tests.test_cli import devrel
+
+    fake = _fake(3)
+    with FakeGitHubServer(fake):
+        env = {"DEVREL_GITHUB__API_URL": fake.url, "GITHUB_TOKEN": "ghp_fromenv"}
+        first = devrel("ingest", "issues", "--github", REPO, data_dir=tmp_path, **env)
+        assert first.returncode == 0, first.stderr
+        assert "3 added" in first.stdout and fake.auth[0] == "Bearer ghp_fromenv"
+        again = devrel("ingest", "issues", "--github", REPO, data_dir=tmp_path, **env)
+        assert "passages: 0 embedded" in again.stdout
+        status = json.loads(devrel("index", "status", "--json", data_dir=tmp_path).stdout)
+        row = next(r for r in status["sources"] if r["source"] == f"issues:{REPO}")
+        assert row["synced_up_to"] == _ts(3) and row["items"] == 3

@@ -109,6 +109,10 @@ def status(
          "passages": row["passages"]}
         for (kind, source), row in sorted(sources.items())
     ]
+    for row in rows:
+        if str(row["source"]).startswith("issues:"):
+            repo = str(row["source"]).removeprefix("issues:")
+            row["synced_up_to"] = index.get_state(f"github:{repo}") or ""
     summary = {"project": index.project, "embedder": index.embedder.identity,
                "passages": index.count(), "sources": rows}
     if as_json:
@@ -119,7 +123,9 @@ def status(
     for column in ("kind", "source", "items", "passages"):
         table.add_column(column, justify="right" if column in ("items", "passages") else "left")
     for row in rows:
-        table.add_row(*(str(row[c]) for c in ("kind", "source", "items", "passages")))
+        source = str(row["source"]) + (
+            f" (GitHub sync up to {row['synced_up_to']})" if row.get("synced_up_to") else "")
+        table.add_row(str(row["kind"]), source, str(row["items"]), str(row["passages"]))
     console.print(table)
     if not rows:
         console.print("empty: run `devrel ingest docs PATH` (or issues, notes) first")
