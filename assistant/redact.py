@@ -24,13 +24,27 @@ _BEARER = re.compile(r"(?i)\b(authorization:\s*(?:bearer|token|basic)\s+)([A-Za-
 _URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)([^\s@/]+)(@)")
 
 
-def redact(text: str) -> str:
-    """The text with anything that looks like a credential replaced by ``[REDACTED]``."""
-    for pattern in _PATTERNS:
-        text = pattern.sub(REDACTED, text)
-    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
-    text = _URL_CREDENTIALS.sub(lambda m: m.group(1) + REDACTED + m.group(3), text)
+# One pass for the fixed-shape tokens (the private-key block needs DOTALL, so it stays apart).
+_TOKENS = re.compile("|".join(f"(?:{p.pattern})" for p in _PATTERNS[:-1]))
+_KEYWORDS = ("pass", "pwd", "secret", "token", "key")
+
+
+def _assignments(line: str) -> str:
+    if not any(k in line.lower() for k in _KEYWORDS):  # cheap: most lines have none
+        return line
     return _ASSIGNMENT.sub(
         lambda m: m.group(0) if m.group(4) == REDACTED else f"{m.group(1)}{m.group(2)}{REDACTED}",
-        text,
+        line,
     )
+
+
+def redact(text: str) -> str:
+    """The text with anything that looks like a credential replaced by ``[REDACTED]``."""
+    text = _TOKENS.sub(REDACTED, text)
+    if "PRIVATE KEY" in text:
+        text = _PATTERNS[-1].sub(REDACTED, text)
+    if "authorization" in text.lower():
+        text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    if "://" in text:
+        text = _URL_CREDENTIALS.sub(lambda m: m.group(1) + REDACTED + m.group(3), text)
+    return "\n".join(_assignments(line) for line in text.split("\n"))

@@ -120,6 +120,9 @@ class IngestSettings(BaseModel):
         description="Target passage size in tokens (a code block may exceed it).",
     )
     max_file_mb: float = Field(5.0, gt=0, description="Larger files are skipped with a reason.")
+    write_batch: int = Field(
+        512, ge=1, description="Passages written to the index per call (bigger is faster)."
+    )
 
 
 class GitHubSettings(BaseModel):

@@ -14,7 +14,7 @@ from assistant.language import detect_language
 from assistant.providers.vector_index import Chunk, Metadata
 from assistant.redact import redact
 from assistant.settings import ProjectSettings
-from ingest.files import Skipped, git_commit, read_text, walk
+from ingest.files import Skipped, decode_text, git_commit, read_bytes, walk
 from ingest.formats import CONVERTERS, to_markdown
 from ingest.markdown import chunk_markdown, title_of
 
@@ -25,13 +25,25 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 __all__ = ["DocsScan", "Skipped", "chunk_id", "citation_url", "scan_docs"]
 
 
+# Bump when chunking or metadata change, so unchanged files are read again.
+CHUNKER_VERSION = "3"
+
+
 @dataclass
 class DocsScan:
-    """What a walk over a docs folder found."""
+    """What a walk over a docs folder found; ``unchanged`` files were not even chunked."""
 
     chunks_by_path: dict[str, list[Chunk]] = field(default_factory=dict)
+    unchanged: set[str] = field(default_factory=set)
     skipped: list[Skipped] = field(default_factory=list)
     commit: str = ""
+
+
+def item_hash(data: bytes, *params: object) -> str:
+    """A hash of a file's bytes and everything that shapes its passages."""
+    digest = hashlib.sha256(data)
+    digest.update(repr((CHUNKER_VERSION, *params)).encode())
+    return digest.hexdigest()[:24]
 
 
 def citation_url(project: ProjectSettings, repo_path: str, anchor: str, local: Path) -> str:
@@ -53,27 +65,41 @@ def chunk_id(project: str, path: str, text: str, seen: dict[str, int]) -> str:
 
 def scan_docs(
     root: Path, *, project: str, project_settings: ProjectSettings, repo_path: str = "",
-    max_tokens: int = 350, max_bytes: int = DEFAULT_MAX_BYTES,
+    max_tokens: int = 350, max_bytes: int = DEFAULT_MAX_BYTES, known: dict[str, str] | None = None,
 ) -> DocsScan:
-    """Chunks for every usable document under root; unusable files are listed with a reason."""
+    """Chunks for every usable document under root; unusable files are listed with a reason.
+
+    ``known`` maps paths to the ``item_hash`` already indexed: a file whose hash
+    matches is listed as unchanged without being decoded or chunked again.
+    """
     root = root.resolve()
+    known = known or {}
     scan = DocsScan(commit=git_commit(root))
+    params = (project, max_tokens, project_settings.model_dump_json())
     for path in walk(root):
         rel = path.relative_to(root).as_posix()
         if path.suffix.lower() not in DOC_SUFFIXES:
             scan.skipped.append(Skipped(rel, f"unsupported type {path.suffix or '(none)'}"))
             continue
-        text, reason = read_text(path, root, max_bytes)
+        data, reason = read_bytes(path, root, max_bytes)
+        text = None
+        if data is not None:
+            full_path = f"{repo_path.strip('/')}/{rel}" if repo_path.strip("/") else rel
+            digest = item_hash(data, full_path, *params)
+            if known.get(full_path) == digest:
+                scan.unchanged.add(full_path)
+                continue
+            text, reason = decode_text(data)
         if text is None:
             scan.skipped.append(Skipped(rel, reason or "unreadable"))
             continue
-        full_path = f"{repo_path.strip('/')}/{rel}" if repo_path.strip("/") else rel
         markdown = redact(to_markdown(text, path.suffix))
         chunks = _chunks(markdown, rel, full_path, path, project, project_settings, max_tokens)
         if not chunks:
             scan.skipped.append(Skipped(rel, "no text after conversion"))
             continue
         for chunk in chunks:
+            chunk.metadata["item_hash"] = digest
             if scan.commit:
                 chunk.metadata["commit"] = scan.commit
         scan.chunks_by_path[full_path] = chunks

@@ -28,6 +28,12 @@ def walk(root: Path) -> Iterator[Path]:
 
 def read_text(path: Path, root: Path, max_bytes: int) -> tuple[str | None, str | None]:
     """The file's text, or ``(None, reason)`` when it cannot be used."""
+    data, reason = read_bytes(path, root, max_bytes)
+    return decode_text(data) if data is not None else (None, reason)
+
+
+def read_bytes(path: Path, root: Path, max_bytes: int) -> tuple[bytes | None, str | None]:
+    """The file's bytes if it is safe to read (inside root, a file, not too big), else a reason."""
     try:
         real = path.resolve(strict=True)
     except (OSError, RuntimeError):
@@ -43,6 +49,11 @@ def read_text(path: Path, root: Path, max_bytes: int) -> tuple[str | None, str |
         data = real.read_bytes()
     except OSError as exc:
         return None, f"unreadable ({exc.strerror})"
+    return data, None
+
+
+def decode_text(data: bytes) -> tuple[str | None, str | None]:
+    """UTF-8 text from bytes, or the reason it is not text."""
     if b"\x00" in data[:8192]:
         return None, "binary file"
     try:

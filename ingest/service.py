@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import InvalidInput
-from assistant.providers.vector_index import Chunk, VectorIndex
+from assistant.providers.vector_index import VectorIndex
 from assistant.settings import Settings
 from ingest.docs import scan_docs
 from ingest.files import Skipped
@@ -22,7 +22,7 @@ from ingest.issues import (
     read_issue_files,
 )
 from ingest.notes import scan_notes
-from ingest.sync import Progress, SyncReport, sync_source
+from ingest.sync import Progress, SyncReport, known_items, source_entries, sync_source
 
 Note = Callable[[str], None]
 
@@ -31,8 +31,7 @@ def _max_bytes(settings: Settings) -> int:
     return int(settings.ingest.max_file_mb * 1024 * 1024)
 
 
-def _refuse_empty(found: dict[str, list[Chunk]], skipped: list[Skipped], what: str, root: Path,
-                  fix: str) -> None:
+def _refuse_empty(found: object, skipped: list[Skipped], what: str, root: Path, fix: str) -> None:
     if found:
         return
     reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
@@ -60,16 +59,20 @@ def ingest_docs(
 ) -> SyncReport:
     """Sync a docs folder into the project's index; refuse a folder with nothing usable."""
     _check_folder(root, "a docs folder")
+    source = f"docs:{root.resolve()}"
+    existing = source_entries(index, source)
     scan = scan_docs(
         root, project=index.project, project_settings=settings.project_settings(index.project),
         repo_path=repo_path, max_tokens=settings.ingest.chunk_tokens,
-        max_bytes=_max_bytes(settings),
+        max_bytes=_max_bytes(settings), known=known_items(existing),
     )
-    _refuse_empty(scan.chunks_by_path, scan.skipped, "Markdown, reStructuredText, HTML or text "
-                  "files", root, "point at the folder that holds the docs")
+    _refuse_empty(scan.chunks_by_path or scan.unchanged, scan.skipped,
+                  "Markdown, reStructuredText, HTML or text files", root,
+                  "point at the folder that holds the docs")
     report = sync_source(
-        index, f"docs:{root.resolve()}", scan.chunks_by_path,
-        batch_size=settings.embedding.batch_size, progress=progress,
+        index, source, scan.chunks_by_path, unchanged=scan.unchanged, existing=existing,
+        batch_size=settings.embedding.batch_size, write_batch=settings.ingest.write_batch,
+        progress=progress,
     )
     report.skipped = scan.skipped
     return report
@@ -89,7 +92,8 @@ def ingest_notes(
     source = f"notes:{root.resolve()}"
     report = sync_source(
         index, source, scan.chunks_by_path, complete=root.is_dir(),
-        batch_size=settings.embedding.batch_size, progress=progress,
+        batch_size=settings.embedding.batch_size, write_batch=settings.ingest.write_batch,
+        progress=progress,
     )
     report.skipped = scan.skipped
     return report
@@ -121,7 +125,8 @@ def sync_issues(
     }
     report = sync_source(
         index, source, chunks_by_path, complete=prune,
-        batch_size=settings.embedding.batch_size, progress=progress,
+        batch_size=settings.embedding.batch_size, write_batch=settings.ingest.write_batch,
+        progress=progress,
     )
     report.skipped = list(parsed.skipped) + [
         Skipped(f"comments of #{n}", "their issue is not in the input")

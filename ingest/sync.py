@@ -64,7 +64,10 @@ def sync_source(
     chunks_by_path: dict[str, Sequence[Chunk]],
     *,
     complete: bool = True,
+    unchanged: set[str] | None = None,
+    existing: dict[str, Metadata] | None = None,
     batch_size: int = 32,
+    write_batch: int = 512,
     progress: Progress | None = None,
 ) -> SyncReport:
     """Make the index hold ``chunks_by_path`` for ``source``.
@@ -72,10 +75,13 @@ def sync_source(
     With ``complete`` the given paths are everything the source holds, and any
     other path of the source is removed; otherwise only the given paths are
     replaced (an empty list removes that path), as for an incremental issue sync.
+    Paths in ``unchanged`` keep what they have (the caller saw their content hash
+    match); ``existing`` saves reading the source's entries again.
     """
     started = time.perf_counter()
     report = SyncReport()
-    existing = index.entries(where={"source": source})
+    if existing is None:
+        existing = source_entries(index, source)
     existing_by_path: dict[str, set[str]] = {}
     for chunk_id, meta in existing.items():
         existing_by_path.setdefault(str(meta.get("path", "")), set()).add(chunk_id)
@@ -83,6 +89,9 @@ def sync_source(
     to_embed: list[Chunk] = []
     relabel: list[Chunk] = []
     wanted: set[str] = set()
+    for path in sorted(unchanged or ()):
+        wanted |= existing_by_path.get(path, set())
+        report.unchanged.append(path)
     for path, chunks in sorted(chunks_by_path.items()):
         ids = {c.id for c in chunks}
         wanted |= ids
@@ -106,12 +115,12 @@ def sync_source(
         else:
             report.updated.append(path)
     if complete:
-        report.removed = sorted(set(existing_by_path) - set(chunks_by_path))
+        report.removed = sorted(set(existing_by_path) - set(chunks_by_path) - (unchanged or set()))
         considered = set(existing)
     else:
         considered = {i for p in chunks_by_path for i in existing_by_path.get(p, set())}
 
-    _embed_and_write(index, to_embed, batch_size, progress)
+    _embed_and_write(index, to_embed, batch_size, write_batch, progress)
     index.update_metadata([c.id for c in relabel], [c.metadata for c in relabel])
     stale = considered - wanted
     index.delete(sorted(stale))
@@ -123,21 +132,42 @@ def sync_source(
     return report
 
 
+def source_entries(index: VectorIndex, source: str) -> dict[str, Metadata]:
+    """Id → metadata of everything indexed for a source (the manifest)."""
+    return index.entries(where={"source": source})
+
+
+def known_items(existing: dict[str, Metadata]) -> dict[str, str]:
+    """Path → item hash of the items already indexed (for skipping unchanged files)."""
+    return {str(m["path"]): str(m["item_hash"]) for m in existing.values() if m.get("item_hash")}
+
+
 def _embed_and_write(
-    index: VectorIndex, chunks: list[Chunk], batch_size: int, progress: Progress | None
+    index: VectorIndex, chunks: list[Chunk], batch_size: int, write_batch: int,
+    progress: Progress | None,
 ) -> None:
-    """Embed in batches; each batch is written while the next one is being embedded."""
+    """Embed in batches of ``batch_size``; write every ``write_batch`` passages.
+
+    Chroma's cost per write call is high, so writes are grouped, and each group is
+    written in a background thread while the next is embedded. A crash loses at
+    most the group not yet written (it is embedded again on the next run).
+    """
     total = len(chunks)
     if progress:
         progress(0, total)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:
         pending: Future[None] | None = None
+        group: list[Chunk] = []
+        vectors: list[list[float]] = []
         for start in range(0, total, batch_size):
             batch = chunks[start : start + batch_size]
-            vectors = index.embedder.embed_documents([c.text for c in batch])
-            if pending is not None:
-                pending.result()
-            pending = writer.submit(index.add, batch, vectors)
+            vectors += index.embedder.embed_documents([c.text for c in batch])
+            group += batch
+            if len(group) >= write_batch or start + batch_size >= total:
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(index.add, group, vectors)
+                group, vectors = [], []
             if progress:
                 progress(min(start + batch_size, total), total)
         if pending is not None:

@@ -49,8 +49,10 @@ def test_killed_ingest_converges_on_rerun(settings: Settings, tmp_path: Path) ->
     root = _docs(tmp_path / "docs")
     for i in range(5):
         (root / f"extra{i}.md").write_text(f"# Extra {i}\n\nText number {i}.\n")
-    settings = settings.model_copy(update={"embedding": settings.embedding.model_copy(
-        update={"batch_size": 2})})
+    settings = settings.model_copy(update={
+        "embedding": settings.embedding.model_copy(update={"batch_size": 2}),
+        "ingest": settings.ingest.model_copy(update={"write_batch": 2}),
+    })
     ctx, _ = counting_ctx(settings, fail_after=4)
     with pytest.raises(KeyboardInterrupt):
         ingest_docs(settings, ctx.index(), root)
@@ -119,3 +121,23 @@ def test_metadata_urls_and_redaction(make_settings, tmp_path: Path) -> None:
     assert hit.url == "https://github.com/example-org/kvlite/blob/main/docs/zh/faq.md#数据库被锁定"
     assert hit.metadata["language"] == "zh" and hit.metadata["source_kind"] == "doc"
     assert "ghp_" not in hit.text and "[REDACTED]" in hit.text
+
+
+def test_unchanged_files_are_not_even_chunked_again(settings: Settings, tmp_path: Path) -> None:
+    root = _docs(tmp_path / "docs")
+    ctx, _ = counting_ctx(settings)
+    ingest_docs(settings, ctx.index(), root)
+    from ingest.sync import known_items, source_entries
+
+    known = known_items(source_entries(ctx.index(), f"docs:{root.resolve()}"))
+    assert len(known) == 3
+    scan = scan_docs(root, project=settings.project, project_settings=settings.project_settings(),
+                     known=known)
+    assert scan.chunks_by_path == {} and len(scan.unchanged) == 3
+    (root / "index.md").write_text("# Home\n\nWelcome, changed.\n")
+    rescan = scan_docs(root, project=settings.project,
+                       project_settings=settings.project_settings(), known=known)
+    assert list(rescan.chunks_by_path) == ["index.md"] and len(rescan.unchanged) == 2
+    smaller = scan_docs(root, project=settings.project, max_tokens=64,
+                        project_settings=settings.project_settings(), known=known)
+    assert len(smaller.chunks_by_path) == 3  # chunking settings changed: every file is redone
