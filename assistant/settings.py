@@ -61,6 +61,11 @@ class EmbeddingSettings(BaseModel):
     api_key: SecretStr | None = Field(None, description="API key for the endpoint, if any.")
     model: str = Field("text-embedding-3-small", description="Embedding model at the endpoint.")
     batch_size: int = Field(32, ge=1, description="Passages embedded per call while ingesting.")
+    workers: int = Field(
+        0, ge=0,
+        description="Processes embedding a big ingest (local embedders): 0 = one per CPU core, "
+        "1 = in-process.",
+    )
 
 
 class VectorStoreSettings(BaseModel):

@@ -72,6 +72,7 @@ def ingest_docs(
     report = sync_source(
         index, source, scan.chunks_by_path, unchanged=scan.unchanged, existing=existing,
         batch_size=settings.embedding.batch_size, write_batch=settings.ingest.write_batch,
+        workers=settings.embedding.workers,
         progress=progress,
     )
     report.skipped = scan.skipped
@@ -93,6 +94,7 @@ def ingest_notes(
     report = sync_source(
         index, source, scan.chunks_by_path, complete=root.is_dir(),
         batch_size=settings.embedding.batch_size, write_batch=settings.ingest.write_batch,
+        workers=settings.embedding.workers,
         progress=progress,
     )
     report.skipped = scan.skipped
@@ -126,6 +128,7 @@ def sync_issues(
     report = sync_source(
         index, source, chunks_by_path, complete=prune,
         batch_size=settings.embedding.batch_size, write_batch=settings.ingest.write_batch,
+        workers=settings.embedding.workers,
         progress=progress,
     )
     report.skipped = list(parsed.skipped) + [

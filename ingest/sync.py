@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from assistant.providers.vector_index import Chunk, Metadata, VectorIndex
 from ingest.files import Skipped
+from ingest.parallel import EmbedBatches, batch_embedder
 
 Progress = Callable[[int, int], None]
 
@@ -68,6 +69,7 @@ def sync_source(
     existing: dict[str, Metadata] | None = None,
     batch_size: int = 32,
     write_batch: int = 512,
+    workers: int = 1,
     progress: Progress | None = None,
 ) -> SyncReport:
     """Make the index hold ``chunks_by_path`` for ``source``.
@@ -120,7 +122,8 @@ def sync_source(
     else:
         considered = {i for p in chunks_by_path for i in existing_by_path.get(p, set())}
 
-    _embed_and_write(index, to_embed, batch_size, write_batch, progress)
+    with batch_embedder(index.embedder, len(to_embed), workers) as embed_batches:
+        _embed_and_write(index, to_embed, embed_batches, batch_size, write_batch, progress)
     index.update_metadata([c.id for c in relabel], [c.metadata for c in relabel])
     stale = considered - wanted
     index.delete(sorted(stale))
@@ -143,8 +146,8 @@ def known_items(existing: dict[str, Metadata]) -> dict[str, str]:
 
 
 def _embed_and_write(
-    index: VectorIndex, chunks: list[Chunk], batch_size: int, write_batch: int,
-    progress: Progress | None,
+    index: VectorIndex, chunks: list[Chunk], embed_batches: EmbedBatches, batch_size: int,
+    write_batch: int, progress: Progress | None,
 ) -> None:
     """Embed in batches of ``batch_size``; write every ``write_batch`` passages.
 
@@ -159,9 +162,12 @@ def _embed_and_write(
         pending: Future[None] | None = None
         group: list[Chunk] = []
         vectors: list[list[float]] = []
-        for start in range(0, total, batch_size):
-            batch = chunks[start : start + batch_size]
-            vectors += index.embedder.embed_documents([c.text for c in batch])
+        batches = [chunks[s : s + batch_size] for s in range(0, total, batch_size)]
+        embedded = embed_batches([[c.text for c in b] for b in batches])
+        for start, batch, batch_vectors in zip(
+            range(0, total, batch_size), batches, embedded, strict=True
+        ):
+            vectors += batch_vectors
             group += batch
             if len(group) >= write_batch or start + batch_size >= total:
                 if pending is not None:

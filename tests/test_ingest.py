@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.context import AppContext
 from assistant.errors import InvalidInput
 from assistant.settings import Settings
 from ingest.docs import scan_docs
@@ -141,3 +142,26 @@ def test_unchanged_files_are_not_even_chunked_again(settings: Settings, tmp_path
     smaller = scan_docs(root, project=settings.project, max_tokens=64,
                         project_settings=settings.project_settings(), known=known)
     assert len(smaller.chunks_by_path) == 3  # chunking settings changed: every file is redone
+
+
+def test_big_ingests_embed_in_worker_processes_with_the_same_vectors(
+    make_settings, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    from ingest.parallel import MIN_PASSAGES
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    sections = "\n\n".join(f"## Option {i}\n\nSetting number {i} controls feature {i * 7}."
+                           for i in range(MIN_PASSAGES + 20))
+    (root / "options.md").write_text(f"# Options\n\n{sections}\n")
+    parallel = make_settings(data_dir=tmp_path / "p", embedding={"workers": 2},
+                             ingest={"chunk_tokens": 64})
+    ctx = AppContext(parallel)
+    report = ingest_docs(parallel, ctx.index(), root)
+    assert report.chunks_embedded >= MIN_PASSAGES and ctx.index().count() == report.chunks_total
+    ids = ctx.index().documents()[0]
+    stored = ctx.index()._collection.get(ids=ids[:20], include=["embeddings", "documents"])
+    want = ctx.embeddings().embed_documents(list(stored["documents"]))
+    assert np.allclose(np.asarray(stored["embeddings"]), np.asarray(want), atol=1e-4)

