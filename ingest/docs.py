@@ -26,7 +26,7 @@ __all__ = ["DocsScan", "Skipped", "chunk_id", "citation_url", "scan_docs"]
 
 
 # Bump when chunking or metadata change, so unchanged files are read again.
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 
 
 @dataclass

@@ -58,18 +58,37 @@ def _blocks(lines: list[str]) -> list[str]:
     return blocks
 
 
+_FRONT_TITLE = re.compile(r"^title:\s*['\"]?(.+?)['\"]?\s*$", re.MULTILINE)
+_HTML_COMMENT = re.compile(r"<!--.*?-->|^<head>.*?^</head>[ \t]*$", re.DOTALL | re.MULTILINE)
+
+
 def title_of(text: str, fallback: str) -> str:
-    """The first level-1 heading, or the fallback."""
-    for line in _FRONT_MATTER.sub("", text).splitlines():
-        match = _HEADING.match(line)
+    """The first level-1 heading, else the front matter's ``title:``, else the fallback."""
+    in_fence = False
+    for line in strip_comments(_FRONT_MATTER.sub("", text)).splitlines():
+        if _FENCE.match(line.strip()):
+            in_fence = not in_fence
+        match = None if in_fence else _HEADING.match(line)
         if match and len(match.group(1)) == 1:
             return match.group(2).strip()
+    front = _FRONT_MATTER.match(text.replace("\r\n", "\n"))
+    if front and (title := _FRONT_TITLE.search(front.group(0))):
+        return title.group(1).strip()
     return fallback
+
+
+def strip_comments(text: str) -> str:
+    """HTML comments removed outside code fences (readers never see them; licence headers)."""
+    if "<!--" not in text and "<head>" not in text:
+        return text
+    parts = re.split(r"(^(?:`{3,}|~{3,}).*?^(?:`{3,}|~{3,})[ \t]*$)", text,
+                     flags=re.MULTILINE | re.DOTALL)
+    return "".join(p if i % 2 else _HTML_COMMENT.sub("", p) for i, p in enumerate(parts))
 
 
 def split_sections(text: str) -> list[Section]:
     """Sections at headings (outside code fences), each with its heading trail."""
-    text = _FRONT_MATTER.sub("", text.replace("\r\n", "\n"))
+    text = strip_comments(_FRONT_MATTER.sub("", text.replace("\r\n", "\n")))
     sections: list[Section] = []
     trail: list[tuple[int, str]] = []
     body: list[str] = []
