@@ -62,3 +62,15 @@ def test_github_anchors() -> None:
     assert slugify("Writes are slow with `sync_mode=full`") == "writes-are-slow-with-sync_modefull"
     assert slugify("Database is locked") == "database-is-locked"
     assert slugify("从源码构建 (Windows)") == "从源码构建-windows"
+
+
+def test_licence_comments_and_head_blocks_are_not_content() -> None:
+    doc = (
+        "---\ntitle: JWT auth\n---\n<!--\n#\n# Licensed to the Apache Software Foundation\n#\n-->\n"
+        "<head>\n  <link rel=\"canonical\" href=\"https://example.org\" />\n</head>\n\n"
+        "Intro <!-- hidden --> text.\n\n## Usage\n\n```html\n<!-- kept: it is code -->\n```\n"
+    )
+    assert title_of(doc, "fallback") == "JWT auth"
+    text = "\n".join(s.text for s in split_sections(doc))
+    assert "Licensed" not in text and "canonical" not in text and "hidden" not in text
+    assert "Intro  text." in text and "<!-- kept: it is code -->" in text
