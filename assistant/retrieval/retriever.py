@@ -87,20 +87,38 @@ def lexical_view(index: VectorIndex) -> _LexicalView:
     return view
 
 
+ISSUE_KINDS = frozenset({"issue", "pull_request"})
+
+
+def _only_issues(where: dict[str, Any] | None) -> bool:
+    """Whether a filter restricts the search to issues and PRs."""
+    kind = (where or {}).get("source_kind")
+    if isinstance(kind, dict):
+        kind = kind.get("$in", kind.get("$eq"))
+    kinds = {kind} if isinstance(kind, str) else set(kind or ())
+    return bool(kinds) and kinds <= ISSUE_KINDS
+
+
 class Retriever:
     """Searches one project's index the configured way."""
 
     def __init__(self, index: VectorIndex, settings: RetrievalSettings) -> None:
         self.index = index
         self.mode = settings.mode
+        self.issues_mode = settings.issues_mode
         self.candidates = settings.candidates
 
     def search(self, query: str, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
-        """The k best passages for a query, best first; ``where`` filters on metadata."""
-        if self.mode == "dense":
+        """The k best passages for a query, best first; ``where`` filters on metadata.
+
+        A search restricted to issues/PRs uses ``issues_mode`` (hybrid wins on duplicates),
+        anything else ``mode`` (dense wins on docs questions): see docs/retrieval.md.
+        """
+        mode = self.issues_mode if _only_issues(where) else self.mode
+        if mode == "dense":
             return self.index.search(query, k=k, where=where)
         lexical = self._bm25(query, max(k, self.candidates), where)
-        if self.mode == "bm25":
+        if mode == "bm25":
             return lexical[:k]
         dense = self.index.search(query, k=max(k, self.candidates), where=where)
         by_id = {h.id: h for h in lexical} | {h.id: h for h in dense}
