@@ -500,9 +500,13 @@ def _progress() -> Progress:
 
 
 def settings_for(run: Run, embedding: dict[str, Any], mode: str = "hybrid") -> Settings:
-    """Product settings with a throwaway data dir, the embedder and the retrieval mode."""
+    """Product settings with a throwaway data dir, the embedder and the retrieval mode.
+
+    The mode under test is used for every search, docs (``retrieval.mode``) and issues
+    (``retrieval.issues_mode``) alike.
+    """
     return get_settings(profile=None, data_dir=run.data_dir, embedding=embedding,
-                        retrieval={"mode": mode})
+                        retrieval={"mode": mode, "issues_mode": mode})
 
 
 def build_doc_indexes(run: Run, settings: Settings, embedder: NamedEmbeddings, tag: str
