@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
-from assistant.chains.triage_reply import MAX_BODY, IssueInput
 from assistant.errors import InvalidInput
+from assistant.triage.models import MAX_BODY, IssueInput
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
@@ -33,22 +34,30 @@ def issue_from_json_file(path: Path) -> IssueInput:
         ) from None
     if not isinstance(data, dict):
         raise InvalidInput(f"{path} must hold one JSON object (an issue).", fix="pass one issue")
+    return issue_from_json(data, str(path))
+
+
+def issue_from_json(data: dict[str, Any], where: str = "the issue") -> IssueInput:
+    """An IssueInput from GitHub's REST shape (or ``gh issue view --json``)."""
     user = data.get("user") or data.get("author") or {}
     repo = None
     url = str(data.get("html_url") or data.get("url") or "")
     if "github.com/" in url:
         parts = url.split("github.com/", 1)[1].split("/")
         repo = "/".join(parts[:2]) if len(parts) >= 2 else None
+    association = data.get("author_association") or data.get("authorAssociation")
     try:
         return IssueInput(
             title=str(data.get("title") or ""),
             body=str(data.get("body") or "")[:MAX_BODY],
             author=(user.get("login") if isinstance(user, dict) else None),
+            author_association=str(association) if association else None,
             repo=repo,
             number=data.get("number") if isinstance(data.get("number"), int) else None,
+            url=url[:500] or None,
         )
     except ValidationError as exc:
         err = exc.errors()[0]
         raise InvalidInput(
-            f"{path}: field {'.'.join(map(str, err['loc']))}: {err['msg']}.", fix="fix the issue"
+            f"{where}: field {'.'.join(map(str, err['loc']))}: {err['msg']}.", fix="fix the issue"
         ) from None

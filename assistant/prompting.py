@@ -56,9 +56,23 @@ class Prompt:
         ]
 
 
+_INVISIBLE = re.compile(r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f"
+                        r"\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
+                        r"\U000e0000-\U000e007f]")
+
+
 def fence(text: str, tag: str) -> str:
-    """Untrusted text inside <tag>…</tag>, with any look-alike tags in it defused."""
-    cleaned = re.sub(rf"</?\s*{re.escape(tag)}\s*>", f"[{tag}]", text, flags=re.IGNORECASE)
+    """Untrusted text inside <tag>…</tag>, with any look-alike tags in it defused.
+
+    Invisible characters (zero-width, bidi overrides, Unicode tags) are dropped first, so
+    ``</is\u200bsue>`` cannot pass; then any opening or closing tag of that name, with
+    spaces, attributes, fullwidth brackets or as HTML entities, becomes ``[tag]``.
+    """
+    cleaned = _INVISIBLE.sub("", text)
+    name = re.escape(tag)
+    look_alike = (rf"(?:<|＜|&lt;|&#0*60;)\s*/?\s*{name}\b\s*[^>＞\n]{{0,200}}?"
+                  r"(?:>|＞|&gt;|&#0*62;)")
+    cleaned = re.sub(look_alike, f"[{tag}]", cleaned, flags=re.IGNORECASE)
     return f"<{tag}>\n{cleaned}\n</{tag}>"
 
 

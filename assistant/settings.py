@@ -109,6 +109,29 @@ class RetrievalSettings(BaseModel):
     )
 
 
+class TriageSettings(BaseModel):
+    """What a triage draft suggests, and how sure it must be."""
+
+    label_threshold: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="A label is suggested only at or above this confidence; below it the "
+        "draft abstains (chosen on NLBSE'24 by evals/triage_labels.py).",
+    )
+    duplicate_threshold: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Calibrated score a past issue needs to be suggested as a duplicate; "
+        "default: the one chosen on GitBugs by evals/triage_duplicates.py.",
+    )
+    max_duplicates: int = Field(3, ge=0, le=10, description="Most duplicates suggested.")
+    min_doc_score: float = Field(
+        0.0, ge=0.0, le=1.0, description="Docs passages scoring below this are not linked."
+    )
+    english_for_reviewer: bool = Field(
+        True, description="For a Chinese issue, add an English summary of the issue and an "
+        "English translation of the reply (two more model calls).",
+    )
+
+
 class ProjectSettings(BaseModel):
     """A project whose community the assistant serves."""
 
@@ -173,6 +196,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     github: GitHubSettings = Field(default_factory=GitHubSettings)
+    triage: TriageSettings = Field(default_factory=TriageSettings)
     prompt_versions: dict[str, int] = Field(
         default_factory=dict, description="Pin a prompt to a version; default: the newest."
     )

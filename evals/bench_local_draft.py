@@ -22,12 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.chains.triage_reply import IssueInput  # noqa: E402
 from assistant.context import AppContext  # noqa: E402
 from assistant.prompting import load_prompt  # noqa: E402
 from assistant.providers.model_files import QWEN_CODER_1_5B, ensure_model_file  # noqa: E402
 from assistant.services.triage import create_triage_draft  # noqa: E402
 from assistant.settings import get_settings  # noqa: E402
+from assistant.triage.models import IssueInput  # noqa: E402
 from ingest.service import ingest_docs  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "kvlite"

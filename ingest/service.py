@@ -218,3 +218,27 @@ def sync_github(
             client.close()
     return total
 
+
+
+def ingest_project_files(index: VectorIndex, root: Path) -> list[str]:
+    """Keep a project's label set, issue templates and glossary with its index.
+
+    What the folder does not have is left as it was stored; a folder with none of them is
+    refused. Returns a line per file read.
+    """
+    from assistant.project_files import load_project_files, read_project_files, store_project_files
+
+    _check_folder(root, "the project's root folder")
+    found, read = read_project_files(root)
+    if not read:
+        raise InvalidInput(
+            f"No labels.json, .github/ISSUE_TEMPLATE or glossary.yaml under {root}; "
+            "the index was left as it was.", fix="pass the project's root folder")
+    stored = load_project_files(index)
+    store_project_files(index, stored.model_copy(update={
+        "labels": found.labels or stored.labels,
+        "templates": found.templates or stored.templates,
+        "glossary": found.glossary if (found.glossary.keep or found.glossary.translations)
+        else stored.glossary,
+    }))
+    return read

@@ -92,6 +92,9 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 if "since" in query:
                     items = [i for i in items if i["updated_at"] >= query["since"]]
                 self._page(items, page, per_page, url.path, query)
+            elif len(parts) == 5 and parts[3] == "issues" and parts[4].isdigit():
+                issue = state.issues.get(int(parts[4]))
+                self._send(200 if issue else 404, issue or {"message": "Not Found"})
             elif len(parts) == 6 and parts[3] == "issues" and parts[5] == "comments":
                 items = state.comments.get(int(parts[4]), [])
                 self._page(items, page, per_page, url.path, query)

@@ -8,11 +8,11 @@ from typing import ClassVar
 
 import pytest
 
-from assistant.chains.triage_reply import IssueInput
 from assistant.context import AppContext
 from assistant.errors import ConfigError, ProviderUnavailable
 from assistant.providers.chat import build_chat_model
 from assistant.services.triage import create_triage_draft
+from assistant.triage.models import IssueInput
 
 
 class _Handler(BaseHTTPRequestHandler):

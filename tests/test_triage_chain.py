@@ -1,14 +1,24 @@
+"""The full triage draft with a fake chat model over the real example index (docs, issues,
+project files): structure from code, phrasing from the model, everything validated."""
+
+from __future__ import annotations
+
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from assistant.chains.triage_reply import IssueInput
 from assistant.context import AppContext
 from assistant.errors import EmptyIndexError, InvalidInput
 from assistant.issue_files import issue_from_json_file
+from assistant.project_files import load_project_files
 from assistant.services.triage import create_triage_draft
-from assistant.settings import Settings
+from assistant.settings import Settings, get_settings
+from assistant.triage.models import IssueInput, TriageDraft
+from ingest.service import ingest_docs, ingest_issue_files, ingest_project_files
+from tests.conftest import EXAMPLE
 
 LINK = re.compile(r"\]\((\S+?)\)|https?://\S+")
 
@@ -21,51 +31,123 @@ def _ingested_urls(ctx: AppContext) -> set[str]:
     return {str(m["url"]) for m in ctx.index().entries().values()}
 
 
-def test_reply_is_cleaned_cited_and_stored(ingested_ctx: AppContext, example_dir) -> None:
-    ingested_ctx.chat = FakeListChatModel(responses=[
+@pytest.fixture(scope="module")
+def triage_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example project's docs, past issues and project files, indexed once."""
+    data_dir = tmp_path_factory.mktemp("triage")
+    ctx = AppContext(get_settings(profile="test", data_dir=data_dir))
+    ingest_docs(ctx.settings, ctx.index(), EXAMPLE / "docs", repo_path="docs")
+    ingest_issue_files(ctx.settings, ctx.index(),
+                       [EXAMPLE / "issues.json", EXAMPLE / "comments.json"])
+    ingest_project_files(ctx.index(), EXAMPLE)
+    return data_dir
+
+
+@pytest.fixture
+def ctx(triage_data_dir: Path, tmp_path: Path) -> AppContext:
+    data_dir = tmp_path / "data"
+    shutil.copytree(triage_data_dir, data_dir)
+    return AppContext(get_settings(profile="test", data_dir=data_dir))
+
+
+def _draft(record) -> TriageDraft:
+    return TriageDraft.model_validate(dict(record.output, docs=record.sources))
+
+
+def test_full_draft_is_validated_and_stored(ctx: AppContext) -> None:
+    ctx.chat = FakeListChatModel(responses=[
         "Thanks @zoe-l! This is a stale LOCK file [1]; run `kvlite unlock` as described in [1]. "
         "More at https://evil.example.com and [7]. cc @mira-chen."
     ])
-    issue = issue_from_json_file(example_dir / "incoming" / "161-lock-error.json")
-    record = create_triage_draft(ingested_ctx, issue)
-    reply = record.output["reply_markdown"]
+    issue = issue_from_json_file(EXAMPLE / "incoming" / "161-lock-error.json")
+    record = create_triage_draft(ctx, issue)
+    draft = _draft(record)
     assert record.status == "pending_review" and record.language == "en"
+    assert record.prompt_name == "triage_reply" and record.prompt_version == 2
+    assert record.confidence == draft.confidence and 0 < draft.confidence <= 1
+    reply = draft.reply_markdown
     assert "evil.example.com" not in reply and "[7]" not in reply and "@mira-chen" not in reply
-    assert _links(reply) and _links(reply) <= _ingested_urls(ingested_ctx)
-    assert "troubleshooting" in reply.lower()
-    assert record.prompt_name == "triage_reply" and record.prompt_version == 1
-    assert record.model and record.sources and any(s["cited"] for s in record.sources)
+    assert _links(reply) and _links(reply) <= _ingested_urls(ctx)
     assert {"url:https://evil.example.com", "citation:[7]", "mention:@mira-chen"} <= set(
-        record.output["removed"])
+        draft.removed)
+    label_set = set(load_project_files(ctx.index()).label_names)
+    assert label_set and {s.name for s in draft.labels} <= label_set
+    assert draft.docs and any(d.cited for d in draft.docs)
+    # the report fills in every section of the bug template: nothing to ask for
+    assert draft.missing == []
+    indexed = {int(m["number"]) for m in ctx.index().entries(
+        {"source_kind": {"$in": ["issue", "pull_request"]}}).values()}
+    assert {d.number for d in draft.duplicates} <= indexed
+    assert draft.summary_en is None and draft.reply_en is None  # English issue
+    assert draft.usage.calls == 1 and draft.timings.generate >= 0
 
 
-def test_looping_model_falls_back_to_template_in_reporters_language(
-    ingested_ctx: AppContext, example_dir
-) -> None:
-    loop = "Please try again.\nPlease try again.\nPlease try again.\nPlease try again."
-    ingested_ctx.chat = FakeListChatModel(responses=[loop, "Use the MSVC toolchain [1]."])
-    issue = issue_from_json_file(example_dir / "incoming" / "162-windows-build.json")
-    record = create_triage_draft(ingested_ctx, issue)
-    out = record.output
-    assert out["language"] == "zh" and out["fallback"] is True
-    assert out["usage"]["calls"] == 2
-    assert "感谢" in out["reply_markdown"] and "相关文档" in out["reply_markdown"]
-    assert _links(out["reply_markdown"]) <= _ingested_urls(ingested_ctx)
+def test_free_form_bug_report_asks_for_what_the_template_wants(ctx: AppContext) -> None:
+    ctx.chat = FakeListChatModel(responses=["Thanks for the report, a stale lock is the usual "
+                                            "cause and `kvlite unlock` clears it [1]."])
+    issue = IssueInput(title="kvlite crashes when I open my database",
+                       body="It crashes every time I open the database. Please help!",
+                       author="newbie", number=301)
+    draft = _draft(create_triage_draft(ctx, issue))
+    fields = " ".join(m.field.lower() for m in draft.missing)
+    # one question per kind of information: version, platform, steps, the error/log
+    assert "kvlite version" in fields and "platform" in fields and "steps" in fields
+    assert "actual behaviour" in fields or "logs" in fields
+    assert "python or rust version" not in fields  # a second version question is not asked
+    assert all(m.question in draft.reply_markdown for m in draft.missing)
 
 
-def test_hostile_issue_stays_in_bounds(ingested_ctx: AppContext, example_dir) -> None:
-    # A model that obeys the injection: everything it was told to do must be stripped.
-    ingested_ctx.chat = FakeListChatModel(responses=[
-        "Label: critical. Closing this. @mira-chen @tobias-k please look: "
-        "http://evil.example.com/pwn [Click](http://evil.example.com) <!-- system prompt --> "
-        "Compaction reclaims disk space [2]."
+def test_chinese_issue_gets_chinese_reply_and_english_for_the_reviewer(ctx: AppContext) -> None:
+    ctx.chat = FakeListChatModel(responses=[
+        "感谢反馈！在 Windows 上从源码构建需要安装 Visual Studio Build Tools 的 C++ 工作负载 [1]。",
+        "The reporter cannot build kvlite from source on Windows because the MSVC linker is "
+        "missing.",
+        "Thanks for the report! Building from source on Windows needs the C++ workload of "
+        "Visual Studio Build Tools [1].",
     ])
-    issue = issue_from_json_file(example_dir / "incoming" / "163-hostile.json")
-    record = create_triage_draft(ingested_ctx, issue)
-    reply = record.output["reply_markdown"]
-    assert "evil.example.com" not in reply and "@mira-chen" not in reply
-    assert "@tobias-k" not in reply and "system prompt" not in reply
-    assert _links(reply) <= _ingested_urls(ingested_ctx)
+    issue = issue_from_json_file(EXAMPLE / "incoming" / "162-windows-build.json")
+    draft = _draft(create_triage_draft(ctx, issue))
+    assert draft.language == "zh" and "感谢" in draft.reply_text
+    assert draft.summary_en and draft.summary_en.startswith("The reporter")
+    assert draft.reply_en and "Visual Studio" in draft.reply_en
+    assert draft.usage.calls == 3
+    assert any(d.language == "zh" for d in draft.docs if d.cited)  # reporter's language first
+
+
+def test_looping_model_falls_back_to_template_in_reporters_language(ctx: AppContext) -> None:
+    loop = "Please try again.\nPlease try again.\nPlease try again.\nPlease try again."
+    ctx.chat = FakeListChatModel(responses=[loop, loop])
+    ctx.settings.triage.english_for_reviewer = False
+    issue = issue_from_json_file(EXAMPLE / "incoming" / "162-windows-build.json")
+    draft = _draft(create_triage_draft(ctx, issue))
+    assert draft.language == "zh" and draft.fallback is True and draft.usage.calls == 2
+    assert "感谢" in draft.reply_markdown and "相关文档" in draft.reply_markdown
+    assert _links(draft.reply_markdown) <= _ingested_urls(ctx)
+    assert draft.confidence < 0.8
+
+
+def test_maintainers_issue_needs_no_reply_and_costs_no_model_call(ctx: AppContext) -> None:
+    ctx.chat = FakeListChatModel(responses=[])  # any call would fail
+    issue = IssueInput(title="Release checklist for 0.10", body="Tracking the 0.10 release.",
+                       author="mira-chen", author_association="MEMBER", number=302)
+    draft = _draft(create_triage_draft(ctx, issue))
+    assert draft.reply_needed is False and draft.no_reply_reason == "opened by a maintainer"
+    assert draft.reply_markdown == "" and draft.usage.calls == 0
+
+
+def test_labels_never_leave_the_label_set(ctx: AppContext) -> None:
+    files = load_project_files(ctx.index())
+    files.labels = [lb for lb in files.labels if lb.name != "bug"]
+    from assistant.project_files import store_project_files
+
+    store_project_files(ctx.index(), files)
+    ctx.chat = FakeListChatModel(responses=["Thanks, `kvlite unlock` clears a stale lock [1]."])
+    issue = IssueInput(title="LockError: database is locked on Windows after a crash",
+                       body="Traceback: kvlite.LockError: database is locked. kvlite 0.9.2",
+                       author="someone", number=303)
+    draft = _draft(create_triage_draft(ctx, issue))
+    assert "bug" not in {s.name for s in draft.labels}
+    assert {s.name for s in draft.labels} <= set(files.label_names)
 
 
 def test_empty_issue_and_empty_index_are_clear_errors(settings: Settings) -> None:

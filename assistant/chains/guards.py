@@ -124,3 +124,10 @@ def problems(text: str, language: str, max_chars: int = 1500) -> list[str]:
     if language == "en" and han > 10:
         found.append("not in English")
     return found
+
+
+def clean_line(text: str, max_chars: int = 200) -> str:
+    """Untrusted one-line text (a past issue's title, a heading) without links, mentions,
+    HTML, citations or secrets, on one line."""
+    guarded = guard_reply(" ".join(text.split()), allowed_urls=set(), n_sources=0, reporter=None)
+    return guarded.text[:max_chars]

@@ -1,121 +1,43 @@
-"""The first triage chain: retrieve documentation for an issue and draft a short, cited reply.
+"""The reply of a triage draft: the model phrases 2-3 cited sentences; code does the rest.
 
-Code retrieves the passages, fences the issue text, checks the model's reply
-(links, mentions, citations, language, loops), retries once, and otherwise falls
-back to a template. The list of cited pages is built by code from the index, so
-every link in a draft points to an ingested source.
+Code picks the passages, fences the issue, checks the reply (links, mentions, citations,
+language, loops, echoes of the issue), retries once and otherwise falls back to a template.
+The questions for missing information, the likely duplicates and the cited pages are
+appended by code, so every link points to an ingested source or a retrieved past issue.
 """
 
 from __future__ import annotations
 
-import time
-from typing import Literal
-
 from langchain_core.language_models.chat_models import BaseChatModel
-from pydantic import BaseModel, Field, field_validator
 
+from assistant.chains.generate import Checked, Generation, Usage, generate
 from assistant.chains.guards import echoes, guard_reply, problems, trim_unfinished
-from assistant.errors import EmptyIndexError, InvalidInput
-from assistant.language import LANGUAGE_NAMES, detect_language
+from assistant.language import LANGUAGE_NAMES
+from assistant.project_files import Glossary
 from assistant.prompting import Prompt, fence
-from assistant.providers.chat import chat_model_name, invoke_error
-from assistant.providers.vector_index import Hit, VectorIndex
 from assistant.redact import redact
-from assistant.retrieval.retriever import Retriever
 from assistant.settings import Settings
+from assistant.triage.models import DocLink, DuplicateSuggestion, IssueInput, MissingItem
 
-MAX_TITLE = 512
-MAX_BODY = 60_000
 BODY_IN_PROMPT = 1_600
 
-
-class IssueInput(BaseModel):
-    """An issue as a reporter wrote it."""
-
-    title: str = Field("", max_length=MAX_TITLE, examples=["database is locked after a crash"])
-    body: str = Field("", max_length=MAX_BODY)
-    author: str | None = Field(None, max_length=64)
-    repo: str | None = Field(None, max_length=140)
-    number: int | None = None
-
-    @field_validator("title", "body")
-    @classmethod
-    def _no_nul(cls, value: str) -> str:
-        return value.replace("\x00", "")
-
-    def require_text(self) -> None:
-        if not (self.title.strip() or self.body.strip()):
-            raise InvalidInput(
-                "The issue is empty (no title, no body).", fix="pass --title and/or --body"
-            )
-
-
-class Citation(BaseModel):
-    """A documentation passage given to the model, and whether the reply cites it."""
-
-    ref: int
-    title: str
-    heading: str
-    url: str
-    path: str
-    score: float
-    cited: bool = False
-
-
-class Usage(BaseModel):
-    input_tokens: int = 0
-    output_tokens: int = 0
-    calls: int = 0
-
-
-class Timings(BaseModel):
-    retrieve: float = 0.0
-    generate: float = 0.0
-
-
-class TriageReply(BaseModel):
-    """A drafted first reply, ready for review."""
-
-    language: Literal["en", "zh"]
-    reply_markdown: str
-    reply_text: str
-    citations: list[Citation]
-    fallback: bool
-    removed: list[str]
-    prompt: str
-    model: str
-    usage: Usage
-    timings: Timings
-    seconds: float
-
-
 _RELATED = {"en": "Related documentation", "zh": "相关文档"}
+_MISSING = {
+    "en": "To help us look into it, could you add:", "zh": "为了便于排查，能否补充以下信息：",
+}
+_DUPLICATES = {"en": "This may be the same problem as:", "zh": "这可能与以下 issue 是同一个问题："}
 _FALLBACK = {
-    "en": "Thanks for opening this issue! These pages of the documentation look related{cites}. "
-    "If they don't solve it, please share the version you use, the steps to reproduce and the "
-    "full error log, so a maintainer can take a closer look.",
-    "zh": "感谢提交这个 issue！以下文档可能与此问题相关{cites}。如果仍未解决，请补充你使用的版本、"
-    "复现步骤和完整的错误日志，方便维护者进一步排查。",
+    "en": "Thanks for opening this issue! The pages below look related{cites}.",
+    "zh": "感谢提交这个 issue！下面的文档可能与此问题相关{cites}。",
+}
+_THANKS = {
+    "en": "Thanks for opening this issue! A maintainer will take a look.",
+    "zh": "感谢提交这个 issue！维护者会尽快查看。",
 }
 
 
-def _query(issue: IssueInput) -> str:
-    return f"{issue.title}\n{issue.body[:1500]}".strip()
-
-
-def _passages(hits: list[Hit], max_chars: int) -> list[dict[str, str]]:
-    passages = []
-    for hit in hits:
-        text = hit.text.split("\n\n", 1)[-1]  # the title/heading prefix is shown separately
-        passages.append({
-            "title": hit.title,
-            "heading": str(hit.metadata.get("heading", "")),
-            "excerpt": text[:max_chars],
-        })
-    return passages
-
-
-def _issue_block(issue: IssueInput) -> str:
+def issue_block(issue: IssueInput) -> str:
+    """The redacted, truncated issue inside ``<issue>`` tags it cannot close."""
     body = redact(issue.body)
     if len(body) > BODY_IN_PROMPT:
         body = body[:BODY_IN_PROMPT] + "\n[… truncated]"
@@ -123,101 +45,77 @@ def _issue_block(issue: IssueInput) -> str:
     return fence(f"{author}Title: {redact(issue.title)}\n\n{body}", "issue")
 
 
-def _fallback_text(language: str, citations: list[Citation]) -> str:
-    refs = " ".join(f"[{c.ref}]" for c in citations[:2])
-    return _FALLBACK[language].format(cites=f" {refs}" if refs else "")
+def passages_for_prompt(texts: list[str], docs: list[DocLink], max_chars: int) -> list[dict]:
+    """Title, heading and excerpt of each passage (the title prefix is shown separately)."""
+    return [
+        {"title": d.title, "heading": d.heading if d.heading != d.title else "",
+         "excerpt": text.split("\n\n", 1)[-1][:max_chars]}
+        for d, text in zip(docs, texts, strict=True)
+    ]
 
 
-def _markdown(text: str, citations: list[Citation], language: str) -> str:
-    cited = [c for c in citations if c.cited]
-    lines = [text, "", f"**{_RELATED[language]}**", ""]
-    for c in cited:
-        label = f"{c.title} / {c.heading}" if c.heading and c.heading != c.title else c.title
-        lines.append(f"- [{c.ref}] [{label}]({c.url})")
-    return "\n".join(lines) if cited else text
-
-
-def draft_triage_reply(
+def phrase_reply(
     issue: IssueInput,
     *,
-    settings: Settings,
-    index: VectorIndex,
+    language: str,
+    project: str,
+    docs: list[DocLink],
+    passages: list[str],
+    glossary: Glossary,
     chat_model: BaseChatModel,
     prompt: Prompt,
-) -> TriageReply:
-    """Retrieve, prompt, validate (retry once), fall back; return a typed draft."""
-    started = time.perf_counter()
-    issue.require_text()
-    if index.count() == 0:
-        raise EmptyIndexError(
-            f"The index of project {index.project!r} is empty.",
-            fix=f"run `devrel ingest docs PATH --project {index.project}` first",
-        )
-    language = detect_language(f"{issue.title}\n{issue.body}")
-    timings = Timings()
-    mark = time.perf_counter()
-    retriever = Retriever(index, settings.retrieval)
-    hits = retriever.search(_query(issue), k=settings.retrieval.k, where={"source_kind": "doc"})
-    timings.retrieve = round(time.perf_counter() - mark, 3)
-    citations = [
-        Citation(ref=n, title=h.title, heading=str(h.metadata.get("heading", "")), url=h.url,
-                 path=str(h.metadata.get("path", "")), score=h.score)
-        for n, h in enumerate(hits, start=1)
-    ]
+    settings: Settings,
+    usage: Usage,
+) -> Generation:
+    """The model's 2-3 sentences, guarded; ``text`` is None when both attempts failed."""
     messages = prompt.render(
-        project=index.project,
+        project=project,
         language_name=LANGUAGE_NAMES[language],
-        sources=_passages(hits, settings.retrieval.max_passage_chars),
-        issue=_issue_block(issue),
+        sources=passages_for_prompt(passages, docs, settings.retrieval.max_passage_chars),
+        issue=issue_block(issue),
+        glossary=glossary.relevant(f"{issue.title}\n{issue.body}\n" + "\n".join(passages)),
     )
-    usage = Usage()
-    removed: list[str] = []
-    text: str | None = None
-    budget = min(settings.llm.max_tokens, prompt.max_tokens or settings.llm.max_tokens)
-    mark = time.perf_counter()
-    for attempt in range(2):
-        options: dict[str, float | int] = {"max_tokens": budget}
-        if attempt:
-            options["temperature"] = 0.0
-        try:
-            reply = chat_model.invoke(messages, **options)
-        except Exception as exc:
-            raise invoke_error(exc, settings) from None
-        meta = getattr(reply, "usage_metadata", None) or {}
-        usage.input_tokens += int(meta.get("input_tokens", 0))
-        usage.output_tokens += int(meta.get("output_tokens", 0))
-        usage.calls += 1
-        guarded = guard_reply(
-            trim_unfinished(str(reply.content)), allowed_urls=set(), n_sources=len(citations),
-            reporter=issue.author,
-        )
-        removed += guarded.removed
-        found = problems(guarded.text, language)
+
+    def check(raw: str) -> Checked:
+        guarded = guard_reply(trim_unfinished(raw), allowed_urls=set(), n_sources=len(docs),
+                              reporter=issue.author)
+        found = problems(guarded.text, language, max_chars=900)
         if echoes(guarded.text, issue.body):
             found.append("echoes the issue")
-        if not found:
-            text = guarded.text
-            for n in guarded.cited:
-                citations[n - 1].cited = True
-            break
-    timings.generate = round(time.perf_counter() - mark, 3)
-    fallback = text is None
-    if text is None:
-        text = _fallback_text(language, citations)
-        for c in citations[:2]:
-            c.cited = True
-    if citations and not any(c.cited for c in citations):
-        citations[0].cited = True
-    return TriageReply(
-        language=language,  # type: ignore[arg-type]
-        reply_markdown=_markdown(text, citations, language),
-        reply_text=text,
-        citations=citations,
-        fallback=fallback,
-        removed=removed,
-        prompt=prompt.ref,
-        model=chat_model_name(chat_model),
-        usage=usage,
-        timings=timings,
-        seconds=round(time.perf_counter() - started, 2),
-    )
+        return Checked(guarded.text, found, guarded.removed, guarded.cited)
+
+    return generate(chat_model, messages, settings=settings, max_tokens=prompt.max_tokens,
+                    check=check, usage=usage)
+
+
+def fallback_text(language: str, docs: list[DocLink]) -> str:
+    """The template reply, citing the best two passages when there are any."""
+    if not docs:
+        return _THANKS[language]
+    refs = " ".join(f"[{d.ref}]" for d in docs[:2])
+    return _FALLBACK[language].format(cites=f" {refs}")
+
+
+def reply_markdown(
+    text: str,
+    language: str,
+    *,
+    docs: list[DocLink],
+    missing: list[MissingItem],
+    duplicates: list[DuplicateSuggestion],
+) -> str:
+    """The reply as it would be posted: the phrased text, then sections built by code."""
+    parts = [text]
+    if missing:
+        parts.append(_MISSING[language] + "\n\n" + "\n".join(f"- {m.question}" for m in missing))
+    if duplicates:
+        parts.append(_DUPLICATES[language] + "\n\n" + "\n".join(
+            f"- #{d.number} {d.title}" for d in duplicates))
+    cited = [d for d in docs if d.cited]
+    if cited:
+        lines = []
+        for d in cited:
+            label = f"{d.title} / {d.heading}" if d.heading and d.heading != d.title else d.title
+            lines.append(f"- [{d.ref}] [{label}]({d.url})")
+        parts.append(f"**{_RELATED[language]}**\n\n" + "\n".join(lines))
+    return "\n\n".join(parts)

@@ -13,7 +13,12 @@ from assistant.cli.ingest_cmds import print_report
 from assistant.errors import InvalidInput
 from assistant.issue_files import issue_from_json_file
 from assistant.services.triage import create_triage_draft
-from ingest.service import ingest_docs, ingest_issue_files, ingest_notes
+from ingest.service import (
+    ingest_docs,
+    ingest_issue_files,
+    ingest_notes,
+    ingest_project_files,
+)
 
 
 def _default_example() -> Path:
@@ -57,6 +62,8 @@ def demo(
             report = ingest_notes(app.settings, app.index(), example / "meeting_notes",
                                   progress=update)
         print_report(report, f"meeting notes of {app.settings.project}")
+    for line in ingest_project_files(app.index(), example):
+        console.print(f"[green]read[/] {line}", highlight=False)
     queued = app.drafts().list(kind="triage", project=app.settings.project, limit=500)
     done = {r.input.get("number") for r in queued if r.status == "pending_review"}
     for path in incoming:

@@ -9,32 +9,53 @@ import typer
 from rich.markdown import Markdown
 from rich.table import Table
 
-from assistant.chains.triage_reply import IssueInput
 from assistant.cli.common import app_context, console, progress_bar
 from assistant.errors import InvalidInput
 from assistant.issue_files import issue_from_json_file
+from assistant.providers.forge import build_forge, parse_issue_ref
 from assistant.services.triage import create_triage_draft
 from assistant.store.drafts import DraftRecord
+from assistant.triage.models import IssueInput
 
 drafts_app = typer.Typer(no_args_is_help=True)
 
 
 def render_draft(record: DraftRecord) -> str:
-    """A stored draft as Markdown for a terminal."""
+    """A stored draft as Markdown for a terminal: reply, labels, duplicates, missing info."""
     output = record.output or {}
+    confidence = f" · confidence {record.confidence:.2f}" if record.confidence is not None else ""
     head = (
-        f"### Draft #{record.id} · {record.kind} · {record.project} · {record.status}\n\n"
-        f"*{record.title}*\n\n"
+        f"### Draft #{record.id} · {record.kind} · {record.project} · {record.status}"
+        f"{confidence}\n\n*{record.title}*\n\n"
     )
     if record.error:
         return head + f"**failed:** {record.error}"
-    reply = output.get("reply_markdown", "")
-    foot = (
-        f"\n\n---\n*{output.get('prompt')} · {record.model} · {output.get('seconds')} s"
-        + (" · template fallback" if output.get("fallback") else "")
+    lines = [head]
+    if output.get("summary_en"):
+        lines.append(f"**Summary (EN):** {output['summary_en']}\n")
+    labels = output.get("labels") or []
+    if labels:
+        lines.append("**Labels:** " + ", ".join(
+            f"`{lb['name']}` {lb['confidence']:.2f}" for lb in labels) + "\n")
+    elif output.get("labels_abstained"):
+        lines.append("**Labels:** none above the threshold (abstained)\n")
+    for dup in output.get("duplicates") or []:
+        lines.append(f"**Possible duplicate:** #{dup['number']} {dup['title']} "
+                     f"({dup['score']:.2f}: {dup['reason']})\n")
+    if output.get("reply_needed", True):
+        lines.append("---\n\n" + output.get("reply_markdown", ""))
+        if output.get("reply_en"):
+            lines.append("\n\n---\n\n**Reply in English (for the reviewer):** "
+                         + output["reply_en"])
+    else:
+        lines.append(f"**No reply needed:** {output.get('no_reply_reason')}")
+    prompts = output.get("prompts") or [output.get("prompt")]
+    lines.append(
+        f"\n\n---\n*{', '.join(p for p in prompts if p)} · {record.model} · "
+        f"{output.get('seconds')} s" + (" · template fallback" if output.get("fallback") else "")
         + "*"
     )
-    return head + reply + foot
+    return "\n".join(lines)
 
 
 def print_draft(record: DraftRecord) -> None:
@@ -47,21 +68,31 @@ def triage(
     title: str = typer.Option("", "--title", help="The issue's title."),
     body: str = typer.Option("", "--body", help="The issue's body (Markdown)."),
     file: Path | None = typer.Option(None, "--file", help="A JSON file with one issue."),
+    github: str | None = typer.Option(
+        None, "--github", help="Fetch OWNER/REPO#N through the forge (GitHub API)."),
     author: str | None = typer.Option(None, "--author", help="The reporter's login."),
     project: str | None = typer.Option(None, help="Project (default from settings)."),
     as_json: bool = typer.Option(False, "--json", help="Print the stored draft as JSON."),
 ) -> None:
-    """Draft a first reply to an issue, citing ingested docs; it waits in the review queue."""
+    """Draft a triage (labels, duplicates, docs, missing info, reply); it waits for review."""
+    if sum(bool(x) for x in (file, github, title or body)) != 1:
+        raise InvalidInput("Give one of --file, --github or --title/--body.", fix="pick one")
     if file is not None:
-        if title or body:
-            raise InvalidInput("Give either --file or --title/--body, not both.", fix="pick one")
         issue = issue_from_json_file(file)
+    elif github:
+        repo, number = parse_issue_ref(github)
+        forge = build_forge(app_context(ctx).settings)
+        try:
+            with console.status(f"Fetching {repo}#{number}…"):
+                issue = forge.get_issue(repo, number)
+        finally:
+            forge.close()
     else:
         issue = IssueInput(title=title, body=body, author=author)
     app = app_context(ctx)
     with progress_bar("Preparing the model", as_bytes=True) as update:
         app.chat_model(update)
-    with console.status("Drafting the reply…"):
+    with console.status("Drafting the triage…"):
         record = create_triage_draft(app, issue, project)
     if as_json:
         typer.echo(record.model_dump_json(indent=2))

@@ -13,7 +13,13 @@ from assistant.cli.common import app_context, console, err_console, progress_bar
 from assistant.errors import InvalidInput
 from assistant.providers.vector_index import VectorIndex
 from assistant.retrieval.retriever import Retriever
-from ingest.service import ingest_docs, ingest_issue_files, ingest_notes, sync_github
+from ingest.service import (
+    ingest_docs,
+    ingest_issue_files,
+    ingest_notes,
+    ingest_project_files,
+    sync_github,
+)
 from ingest.sync import SyncReport
 
 ingest_app = typer.Typer(no_args_is_help=True)
@@ -47,6 +53,18 @@ def docs(
     with progress_bar("Embedding passages") as update:
         report = ingest_docs(app.settings, index, path, repo_path=repo_path, progress=update)
     print_report(report, f"docs of {index.project}")
+
+
+@ingest_app.command("project")
+def project_files(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="The project's root folder."),
+    project: str | None = ProjectOption,
+) -> None:
+    """Keep the label set (labels.json), issue templates and glossary.yaml with the index."""
+    index = app_context(ctx).index(project)
+    for line in ingest_project_files(index, path):
+        console.print(f"[green]read[/] {line}", highlight=False)
 
 
 @ingest_app.command("issues")

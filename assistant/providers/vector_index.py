@@ -250,6 +250,22 @@ class VectorIndex:
         )
         return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
+    def vectors(
+        self, where: dict[str, Any] | None = None
+    ) -> tuple[list[str], np.ndarray, list[Metadata]]:
+        """Ids, stored embeddings (one row each) and metadata of the matching passages, by id."""
+        rows = sorted(
+            (
+                (i, np.asarray(e, dtype=np.float32), dict(m or {}))
+                for got in self._pages(where, ["embeddings", "metadatas"])
+                for i, e, m in zip(got["ids"], got["embeddings"], got["metadatas"], strict=True)
+            ),
+            key=lambda row: row[0],
+        )
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32), []
+        return [r[0] for r in rows], np.stack([r[1] for r in rows]), [r[2] for r in rows]
+
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[Metadata]) -> None:
         """Replace the metadata of existing passages without embedding them again."""
         for start in range(0, len(ids), 1000):

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from assistant.chains.triage_reply import IssueInput, draft_triage_reply
 from assistant.context import AppContext
 from assistant.errors import DevrelError
+from assistant.project_files import load_project_files
 from assistant.prompting import load_prompt
 from assistant.providers.model_files import Progress
 from assistant.store.drafts import DraftRecord
 from assistant.store.models import DraftKind, DraftStatus
+from assistant.triage.chain import TriagePrompts, draft_triage
+from assistant.triage.models import IssueInput
 
-PROMPT = "triage_reply"
+
+def triage_prompts(ctx: AppContext) -> TriagePrompts:
+    """The configured (or newest) versions of the triage prompt files."""
+    pinned = ctx.settings.prompt_versions
+    return TriagePrompts(*(load_prompt(name, pinned.get(name))
+                           for name in ("triage_reply", "triage_summary", "translate")))
 
 
 def create_triage_draft(
@@ -27,21 +34,22 @@ def create_triage_draft(
         input=issue.model_dump(), status=DraftStatus.DRAFTING,
     )
     try:
-        prompt = load_prompt(PROMPT, ctx.settings.prompt_versions.get(PROMPT))
-        draft = draft_triage_reply(
-            issue, settings=ctx.settings, index=ctx.index(project),
-            chat_model=ctx.chat_model(progress), prompt=prompt,
+        prompts = triage_prompts(ctx)
+        index = ctx.index(project)
+        draft = draft_triage(
+            issue, settings=ctx.settings, index=index, chat_model=ctx.chat_model(progress),
+            prompts=prompts, files=load_project_files(index),
         )
     except DevrelError as exc:
         store.fail(record.id, str(exc))
         raise
     return store.complete(
         record.id,
-        output=draft.model_dump(mode="json", exclude={"citations"}),
-        sources=[c.model_dump(mode="json") for c in draft.citations],
-        prompt_name=prompt.name,
-        prompt_version=prompt.version,
+        output=draft.model_dump(mode="json", exclude={"docs"}),
+        sources=[d.model_dump(mode="json") for d in draft.docs],
+        prompt_name=prompts.reply.name,
+        prompt_version=prompts.reply.version,
         model=draft.model,
         language=draft.language,
-        confidence=None,  # calibrated confidence arrives with the full triage draft
+        confidence=draft.confidence,
     )
