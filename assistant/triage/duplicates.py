@@ -179,10 +179,12 @@ def _reason(query: str, candidate: Candidate, idf: _Idf) -> str:
         parts.append("same error " + ", ".join(errors[:2]))
     shown = {e.lower() for e in errors}
     shared = set(tokenize(mine)) & set(tokenize(theirs))
+    titles = set(tokenize(_clean(query.split("\n", 1)[0]))) | set(
+        tokenize(_clean(str(candidate.metadata.get("title", "")))))
     terms = sorted(
         (t for t in shared
          if t not in shown and len(t) >= 2 and not t.isdigit() and len(t) <= 30),
-        key=lambda t: (-idf.weight(t), t),
+        key=lambda t: (t not in titles, -idf.weight(t), t),  # title words first, then rarest
     )[:4]
     if terms:
         parts.append("shared terms: " + ", ".join(terms))
