@@ -18,6 +18,7 @@ from jinja2 import Environment, StrictUndefined
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant.errors import ConfigError
+from assistant.textnorm import strip_invisible
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 _VERSION_FILE = re.compile(r"^v(\d+)\.toml$")
@@ -56,11 +57,6 @@ class Prompt:
         ]
 
 
-_INVISIBLE = re.compile(r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f"
-                        r"\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
-                        r"\U000e0000-\U000e007f]")
-
-
 def fence(text: str, tag: str) -> str:
     """Untrusted text inside <tag>…</tag>, with any look-alike tags in it defused.
 
@@ -68,7 +64,7 @@ def fence(text: str, tag: str) -> str:
     ``</is\u200bsue>`` cannot pass; then any opening or closing tag of that name, with
     spaces, attributes, fullwidth brackets or as HTML entities, becomes ``[tag]``.
     """
-    cleaned = _INVISIBLE.sub("", text)
+    cleaned = strip_invisible(text)
     name = re.escape(tag)
     look_alike = (rf"(?:<|＜|&lt;|&#0*60;)\s*/?\s*{name}\b\s*[^>＞\n]{{0,200}}?"
                   r"(?:>|＞|&gt;|&#0*62;)")

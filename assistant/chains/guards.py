@@ -7,10 +7,21 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from assistant.redact import redact
+from assistant.textnorm import fold_fullwidth, strip_invisible
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]]+", re.IGNORECASE)
-_MENTION = re.compile(r"(?<![\w`/])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\b")
+# Any script: "@mіra-chen" with a Cyrillic і is caught whole, never half-linked.
+_MENTION = re.compile(r"(?<![\w`/])@([^\W_][\w-]{0,38})")
+# A host name without a scheme ("pypi.evil.example"): GitHub does not link it, but a reader
+# may follow it, so it goes like a URL (homoglyph hosts too). Only common TLDs, so file names
+# (setup.py) stay.
+_BARE_DOMAIN = re.compile(
+    r"(?<![\w@/.-])(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+"
+    r"(?:com|net|org|io|dev|app|xyz|cn|ru|info|biz|co|me|sh|site|online|top|link|click|"
+    r"example|test|invalid|local)\b(?![\w-])(?:/\S*)?",
+    re.IGNORECASE,
+)
 _CITE = re.compile(r"\[(\d{1,2})\]")
 _HTML = re.compile(r"<!--.*?-->|<[^>]{1,200}>", re.DOTALL)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -31,6 +42,7 @@ def guard_reply(
     """Strip links not in ``allowed_urls``, mentions other than the reporter, unknown citations,
     HTML and secrets; collect the passages cited."""
     removed: list[str] = []
+    text = fold_fullwidth(strip_invisible(text))
 
     def link(match: re.Match[str]) -> str:
         if match.group(2) in allowed_urls:
@@ -48,6 +60,12 @@ def guard_reply(
         return ""
 
     text = _URL.sub(url, text)
+
+    def domain(match: re.Match[str]) -> str:
+        removed.append(f"domain:{match.group(0)}")
+        return ""
+
+    text = _BARE_DOMAIN.sub(domain, text)
 
     def html(match: re.Match[str]) -> str:
         removed.append("html")
@@ -108,9 +126,33 @@ def echoes(reply: str, source: str, min_chars: int = 80) -> bool:
     return match.size >= min_chars
 
 
+# The assistant can take no action: a reply that says it labelled, closed, locked or assigned
+# something (as injected issues ask it to) is false, and rejected.
+_ACTION_CLAIM = re.compile(
+    r"\blabels? (?:has|have )?(?:been )?(?:applied|added|set)\b|\bapplied the labels?\b|"
+    r"\b(?:i(?:'ve| have)?|we(?:'ve| have)?) (?:closed|locked|labell?ed|assigned|approved)\b|"
+    r"\bclos(?:ed|ing) (?:this|the) issue\b|^\s*/(?:close|lock|label|assign)\b|"
+    r"已(?:添加|设置|打上?)标签|标签已(?:添加|设置)|已(?:关闭|锁定)(?:此|该|这个)?\s*issue|"
+    r"(?:此|该|这个|本)\s*issue\s*已(?:关闭|锁定)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+def leaks(text: str, secret_text: str, n: int = 7) -> bool:
+    """True when ``text`` repeats ``n`` consecutive words of ``secret_text`` (the prompt)."""
+    words = [w.lower() for w in _WORD.findall(secret_text)]
+    grams = {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+    said = [w.lower() for w in _WORD.findall(text)]
+    return any(tuple(said[i : i + n]) in grams for i in range(len(said) - n + 1))
+
+
 def problems(text: str, language: str, max_chars: int = 1500) -> list[str]:
-    """Why a drafted text is unusable (empty, looping, too long, wrong language)."""
+    """Why a drafted text is unusable (empty, looping, too long, wrong language, or claiming
+    an action the assistant cannot take)."""
     found: list[str] = []
+    if _ACTION_CLAIM.search(text):
+        found.append("claims an action")
     if len(text.strip()) < 20:
         found.append("empty or too short")
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from assistant.chains.generate import Checked, Generation, Usage, generate
-from assistant.chains.guards import echoes, guard_reply, problems, trim_unfinished
+from assistant.chains.guards import echoes, guard_reply, leaks, problems, trim_unfinished
 from assistant.language import LANGUAGE_NAMES
 from assistant.project_files import Glossary
 from assistant.prompting import Prompt, fence
@@ -82,6 +82,8 @@ def phrase_reply(
         found = problems(guarded.text, language, max_chars=900)
         if echoes(guarded.text, issue.body):
             found.append("echoes the issue")
+        if leaks(guarded.text, str(messages[0].content)):
+            found.append("repeats the prompt")
         return Checked(guarded.text, found, guarded.removed, guarded.cited)
 
     return generate(chat_model, messages, settings=settings, max_tokens=prompt.max_tokens,
