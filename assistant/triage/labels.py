@@ -9,8 +9,8 @@ training split, see docs/labels.md and ``evals/triage_labels.py``) is a logistic
 - TF-IDF of the title's words (the title is the densest signal),
 - the issue's embedding (the vector already stored in the index), L2-normalised and weighted.
 
-Training data that is single-label (every issue has exactly one learnable label) gets one
-softmax model; multi-label data gets one binary model per label. Issues without any learnable
+Each label gets a binary model; when the training data is single-label (every issue has
+exactly one learnable label) the scores are normalised to sum to 1. Issues without any learnable
 label are left out of training: on GitHub an unlabelled issue is usually untriaged, not a
 negative example of every label.
 """
@@ -150,7 +150,7 @@ class LabelClassifier:
                  exclusive: bool) -> None:
         self.labels = labels
         self._features = features
-        self._models = models  # one softmax model when exclusive, else one binary model per label
+        self._models = models  # one binary model per label
         self.exclusive = exclusive
 
     @property
@@ -197,28 +197,20 @@ class LabelClassifier:
         matrix = features.fit_transform(
             [texts[i] for i in rows], None if vectors is None else np.asarray(vectors)[rows]
         )
-        c = features.config.C
-        if exclusive:
-            model = LogisticRegression(C=c, max_iter=2000)
-            model.fit(matrix, [learned.index(t[0]) for t in targets])
-            models = [model]
-        else:
-            models = []
-            for name in learned:
-                model = LogisticRegression(C=c, max_iter=2000, solver="liblinear")
-                model.fit(matrix, [int(name in t) for t in targets])
-                models.append(model)
+        models = []
+        for name in learned:  # liblinear: fast on sparse features, no thread oversubscription
+            model = LogisticRegression(C=features.config.C, solver="liblinear")
+            model.fit(matrix, [int(name in t) for t in targets])
+            models.append(model)
         return cls(learned, features, models, exclusive)
 
     def probabilities(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> np.ndarray:
         """Confidence of every learned label (columns, in ``labels`` order) for each text."""
         matrix = self._features.transform(list(texts), vectors)
-        if self.exclusive:
-            model = self._models[0]
-            out = np.zeros((len(texts), len(self.labels)))
-            out[:, model.classes_] = model.predict_proba(matrix)
-            return out
-        return np.column_stack([m.predict_proba(matrix)[:, 1] for m in self._models])
+        probs = np.column_stack([m.predict_proba(matrix)[:, 1] for m in self._models])
+        if self.exclusive:  # exactly one label applies: one-vs-rest scores normalised to sum 1
+            probs = probs / probs.sum(axis=1, keepdims=True)
+        return probs
 
     def predict(self, text: str, vector: np.ndarray | None = None) -> list[LabelScore]:
         """Every learned label with its confidence, best first."""
@@ -235,7 +227,9 @@ class LabelClassifier:
         return [self.labels[j] for j in probs.argmax(axis=1)]
 
 
-def suggested(scores: Sequence[LabelScore], threshold: float = DEFAULT_THRESHOLD) -> list[LabelScore]:
+def suggested(
+    scores: Sequence[LabelScore], threshold: float = DEFAULT_THRESHOLD
+) -> list[LabelScore]:
     """The scores at or above the threshold (empty = abstain)."""
     return [s for s in scores if s.confidence >= threshold]
 
@@ -301,7 +295,9 @@ def classifier_for_index(
     return classifier
 
 
-def _train_from_index(index: VectorIndex, label_set: tuple[str, ...] | None) -> LabelClassifier | None:
+def _train_from_index(
+    index: VectorIndex, label_set: tuple[str, ...] | None
+) -> LabelClassifier | None:
     ids, vectors, metadatas = index.vectors(ISSUE_WHERE)
     if not ids:
         return None
