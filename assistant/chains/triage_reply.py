@@ -11,7 +11,14 @@ from __future__ import annotations
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from assistant.chains.generate import Checked, Generation, Usage, generate
-from assistant.chains.guards import echoes, guard_reply, leaks, problems, trim_unfinished
+from assistant.chains.guards import (
+    cut_at_structure,
+    echoes,
+    guard_reply,
+    leaks,
+    problems,
+    trim_unfinished,
+)
 from assistant.language import LANGUAGE_NAMES
 from assistant.project_files import Glossary
 from assistant.prompting import Prompt, fence
@@ -19,7 +26,7 @@ from assistant.redact import redact
 from assistant.settings import Settings
 from assistant.triage.models import DocLink, DuplicateSuggestion, IssueInput, MissingItem
 
-BODY_IN_PROMPT = 1_600
+BODY_IN_PROMPT = 1_200
 
 _RELATED = {"en": "Related documentation", "zh": "相关文档"}
 _MISSING = {
@@ -36,11 +43,11 @@ _THANKS = {
 }
 
 
-def issue_block(issue: IssueInput) -> str:
+def issue_block(issue: IssueInput, max_body: int = BODY_IN_PROMPT) -> str:
     """The redacted, truncated issue inside ``<issue>`` tags it cannot close."""
     body = redact(issue.body)
-    if len(body) > BODY_IN_PROMPT:
-        body = body[:BODY_IN_PROMPT] + "\n[… truncated]"
+    if len(body) > max_body:
+        body = body[:max_body] + "\n[… truncated]"
     author = f"Reporter: {issue.author}\n" if issue.author else ""
     return fence(f"{author}Title: {redact(issue.title)}\n\n{body}", "issue")
 
@@ -77,8 +84,8 @@ def phrase_reply(
     )
 
     def check(raw: str) -> Checked:
-        guarded = guard_reply(trim_unfinished(raw), allowed_urls=set(), n_sources=len(docs),
-                              reporter=issue.author)
+        guarded = guard_reply(trim_unfinished(cut_at_structure(raw)), allowed_urls=set(),
+                              n_sources=len(docs), reporter=issue.author)
         found = problems(guarded.text, language, max_chars=900)
         if echoes(guarded.text, issue.body):
             found.append("echoes the issue")

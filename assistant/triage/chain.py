@@ -121,7 +121,7 @@ def _english_for_reviewer(
 ) -> str | None:
     """An English summary of the issue (kind "summary") or translation of the reply."""
     if kind == "summary":
-        messages = prompts.summary.render(issue=text)
+        messages = prompts.summary.render(issue=text)  # the fenced issue, already cut short
         max_tokens = prompts.summary.max_tokens
     else:
         messages = prompts.translate.render(
@@ -228,7 +228,7 @@ def draft_triage(
     if language != "en" and options.english_for_reviewer:
         common = {"chat_model": chat_model, "prompts": prompts, "settings": settings,
                   "usage": usage, "glossary": files.glossary}
-        draft.summary_en = _english_for_reviewer(issue_block(issue), "summary", **common)
+        draft.summary_en = _english_for_reviewer(issue_block(issue, 800), "summary", **common)
         if draft.reply_needed:
             draft.reply_en = _english_for_reviewer(draft.reply_text, "translate", **common)
     timings.translate = round(time.perf_counter() - mark, 3)
