@@ -63,6 +63,28 @@ def ingested_ctx(ingested_data_dir: Path, tmp_path: Path) -> AppContext:
     return AppContext(get_settings(profile="test", data_dir=data_dir))
 
 
+@pytest.fixture(scope="session")
+def triage_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with the example's docs, past issues and project files (built once)."""
+    from ingest.service import ingest_docs, ingest_issue_files, ingest_project_files
+
+    data_dir = tmp_path_factory.mktemp("triage")
+    ctx = AppContext(get_settings(profile="test", data_dir=data_dir))
+    ingest_docs(ctx.settings, ctx.index(), EXAMPLE / "docs", repo_path="docs")
+    ingest_issue_files(ctx.settings, ctx.index(),
+                       [EXAMPLE / "issues.json", EXAMPLE / "comments.json"])
+    ingest_project_files(ctx.index(), EXAMPLE)
+    return data_dir
+
+
+@pytest.fixture
+def triage_ctx(triage_data_dir: Path, tmp_path: Path) -> AppContext:
+    """A context over a private copy of the example's full index (docs, issues, files)."""
+    data_dir = tmp_path / "triage-data"
+    shutil.copytree(triage_data_dir, data_dir)
+    return AppContext(get_settings(profile="test", data_dir=data_dir))
+
+
 def require_service(host: str, port: int, name: str) -> None:
     """Skip when a local service is down, unless CI demands it (DEVREL_REQUIRE_SERVICES=1)."""
     import socket

@@ -6,8 +6,10 @@ import pytest
 
 from assistant.context import AppContext
 from assistant.issue_files import issue_from_json_file
+from assistant.project_files import load_project_files
 from assistant.providers.chat import build_chat_model
 from assistant.services.triage import create_triage_draft
+from tests.conftest import EXAMPLE
 
 pytestmark = pytest.mark.model
 
@@ -37,3 +39,22 @@ def test_real_model_drafts_a_cited_reply(ingested_ctx: AppContext, local_chat, e
     assert not re.search(r"https?://", out["reply_text"])  # the model writes no links
     print(f"\nlocal draft in {out['seconds']} s, usage {out['usage']}, fallback={out['fallback']}")
     print(out["reply_markdown"])
+
+
+def test_real_model_drafts_a_chinese_triage_with_english_for_the_reviewer(triage_ctx, local_chat):
+    triage_ctx.chat = local_chat
+    issue = issue_from_json_file(EXAMPLE / "incoming" / "162-windows-build.json")
+    record = create_triage_draft(triage_ctx, issue)
+    out = record.output
+    assert record.status == "pending_review" and out["language"] == "zh"
+    assert re.search(r"[\u4e00-\u9fff]", out["reply_text"])  # the reporter's language
+    assert out["summary_en"] and not re.search(r"[\u4e00-\u9fff]{3}", out["summary_en"])
+    assert out["reply_en"] is None or not re.search(r"[\u4e00-\u9fff]{3}", out["reply_en"])
+    labels = {s["name"] for s in out["labels"]}
+    assert labels <= set(load_project_files(triage_ctx.index()).label_names)
+    indexed = {int(m["number"]) for m in triage_ctx.index().entries(
+        {"source_kind": {"$in": ["issue", "pull_request"]}}).values()}
+    assert {d["number"] for d in out["duplicates"]} <= indexed
+    assert out["usage"]["calls"] >= 2
+    print(f"\nlocal zh draft in {out['seconds']} s, timings {out['timings']}, usage {out['usage']}")
+    print(out["summary_en"], "\n", out["reply_markdown"], "\n", out["reply_en"])

@@ -4,8 +4,6 @@ project files): structure from code, phrasing from the model, everything validat
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -15,9 +13,8 @@ from assistant.errors import EmptyIndexError, InvalidInput
 from assistant.issue_files import issue_from_json_file
 from assistant.project_files import load_project_files
 from assistant.services.triage import create_triage_draft
-from assistant.settings import Settings, get_settings
+from assistant.settings import Settings
 from assistant.triage.models import IssueInput, TriageDraft
-from ingest.service import ingest_docs, ingest_issue_files, ingest_project_files
 from tests.conftest import EXAMPLE
 
 LINK = re.compile(r"\]\((\S+?)\)|https?://\S+")
@@ -31,23 +28,9 @@ def _ingested_urls(ctx: AppContext) -> set[str]:
     return {str(m["url"]) for m in ctx.index().entries().values()}
 
 
-@pytest.fixture(scope="module")
-def triage_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example project's docs, past issues and project files, indexed once."""
-    data_dir = tmp_path_factory.mktemp("triage")
-    ctx = AppContext(get_settings(profile="test", data_dir=data_dir))
-    ingest_docs(ctx.settings, ctx.index(), EXAMPLE / "docs", repo_path="docs")
-    ingest_issue_files(ctx.settings, ctx.index(),
-                       [EXAMPLE / "issues.json", EXAMPLE / "comments.json"])
-    ingest_project_files(ctx.index(), EXAMPLE)
-    return data_dir
-
-
 @pytest.fixture
-def ctx(triage_data_dir: Path, tmp_path: Path) -> AppContext:
-    data_dir = tmp_path / "data"
-    shutil.copytree(triage_data_dir, data_dir)
-    return AppContext(get_settings(profile="test", data_dir=data_dir))
+def ctx(triage_ctx: AppContext) -> AppContext:
+    return triage_ctx
 
 
 def _draft(record) -> TriageDraft:
