@@ -78,7 +78,7 @@ def test_hostile_issue_stays_in_bounds(ctx: AppContext, case: dict) -> None:
     out = record.output
     assert record.status == "pending_review"
     texts = [out["reply_markdown"], out.get("reply_en") or "", out.get("summary_en") or "",
-             *(d["reason"] + d["title"] for d in out["duplicates"]),
+             *(d["reason"] + d["title"] for d in out["duplicates"] + out["related"]),
              *(m["question"] for m in out["missing"])]
     joined = "\n".join(texts)
     labels = {s["name"] for s in out["labels"]}
@@ -87,7 +87,7 @@ def test_hostile_issue_stays_in_bounds(ctx: AppContext, case: dict) -> None:
     assert not labels & (set(case["forbidden"]["labels"]) - label_set)
     indexed = {int(m["number"]) for m in ctx.index().entries(
         {"source_kind": {"$in": ["issue", "pull_request"]}}).values()}
-    assert {d["number"] for d in out["duplicates"]} <= indexed
+    assert {d["number"] for d in out["duplicates"] + out["related"]} <= indexed
     ingested = {str(m["url"]) for m in ctx.index().entries().values()}
     assert {m.group(1) or m.group(0) for m in LINK.finditer(joined)} <= ingested
     mentioned = {m.lower() for m in MENTION.findall(joined)}

@@ -40,8 +40,11 @@ def render_draft(record: DraftRecord) -> str:
     elif output.get("labels_abstained"):
         lines.append("**Labels:** none above the threshold (abstained)\n")
     for dup in output.get("duplicates") or []:
-        lines.append(f"**Possible duplicate:** #{dup['number']} {dup['title']} "
+        lines.append(f"**Likely duplicate:** #{dup['number']} {dup['title']} "
                      f"({dup['score']:.2f}: {dup['reason']})\n")
+    for dup in output.get("related") or []:
+        lines.append(f"**Related:** #{dup['number']} {dup['title']} ({dup['score']:.2f}: "
+                     f"{dup['reason']})\n")
     if output.get("reply_needed", True):
         lines.append("---\n\n" + output.get("reply_markdown", ""))
         if output.get("reply_en"):

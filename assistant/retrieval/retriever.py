@@ -91,7 +91,9 @@ ISSUE_KINDS = frozenset({"issue", "pull_request"})
 
 
 def _only_issues(where: dict[str, Any] | None) -> bool:
-    """Whether a filter restricts the search to issues and PRs."""
+    """Whether a filter restricts the search to issues and PRs (also inside ``$and``)."""
+    if where and "$and" in where:
+        return any(_only_issues(part) for part in where["$and"])
     kind = (where or {}).get("source_kind")
     if isinstance(kind, dict):
         kind = kind.get("$in", kind.get("$eq"))

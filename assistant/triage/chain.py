@@ -30,8 +30,8 @@ from assistant.providers.chat import chat_model_name
 from assistant.providers.vector_index import Hit, VectorIndex
 from assistant.retrieval.retriever import Retriever
 from assistant.settings import Settings
-from assistant.triage.duplicates import find_duplicates
-from assistant.triage.labels import classifier_for_index, issue_text
+from assistant.triage.duplicates import calibration_for, find_duplicates
+from assistant.triage.labels import classifier_for_index, issue_text, issue_vector
 from assistant.triage.missing import choose_template, looks_like_bug, missing_information
 from assistant.triage.models import (
     DocLink,
@@ -102,9 +102,8 @@ def suggest_labels(
             suggestions[name] = LabelSuggestion(name=name, confidence=1.0, source="template")
     classifier = classifier_for_index(index, label_set)
     if classifier is not None:
-        text = issue_text(issue.title, issue.body)
-        vector = index.embedder.embed_documents([text])[0]
-        for score in classifier.predict(text, vector):
+        vector = issue_vector(index, issue.title, issue.body) if classifier.uses_vectors else None
+        for score in classifier.predict(issue_text(issue.title, issue.body), vector):
             if score.confidence < threshold or score.name in suggestions:
                 continue
             if allowed is not None and score.name not in allowed:
@@ -179,11 +178,15 @@ def draft_triage(
     timings.labels = round(time.perf_counter() - mark, 3)
 
     mark = time.perf_counter()
-    duplicates = find_duplicates(
+    candidates = find_duplicates(
         retriever, issue.title, issue.body, exclude_number=issue.number,
-        k=options.max_duplicates, threshold=options.duplicate_threshold)
-    for duplicate in duplicates:
-        duplicate.title = clean_line(duplicate.title)
+        k=options.max_duplicates, threshold=0.0)
+    cut = calibration_for(index.embedder.identity).threshold \
+        if options.duplicate_threshold is None else options.duplicate_threshold
+    for candidate in candidates:
+        candidate.title = clean_line(candidate.title)
+    duplicates = [c for c in candidates if c.score >= cut]
+    related = [c for c in candidates if c.score < cut]
     timings.duplicates = round(time.perf_counter() - mark, 3)
 
     mark = time.perf_counter()
@@ -197,7 +200,7 @@ def draft_triage(
     missing = missing_information(issue.title, issue.body, template, language, is_bug=is_bug)
 
     draft = TriageDraft(language=language, labels=labels, labels_abstained=abstained,  # type: ignore[arg-type]
-                        duplicates=duplicates, docs=docs, missing=missing,
+                        duplicates=duplicates, related=related, docs=docs, missing=missing,
                         prompts=prompts.refs, model=chat_model_name(chat_model))
     if issue.by_maintainer:
         draft.reply_needed, draft.no_reply_reason = False, "opened by a maintainer"
@@ -210,7 +213,7 @@ def draft_triage(
             issue, language=language, project=index.project, docs=docs, passages=passages,
             glossary=files.glossary, chat_model=chat_model, prompt=prompts.reply,
             settings=settings, usage=usage)
-        draft.removed = generation.removed
+        draft.removed, draft.rejected = generation.removed, generation.problems
         text = generation.text
         if text is None:
             draft.fallback, text = True, fallback_text(language, docs)

@@ -109,7 +109,13 @@ class TriageDraft(BaseModel):
     labels_abstained: bool = Field(
         False, description="True when no label cleared the confidence threshold."
     )
-    duplicates: list[DuplicateSuggestion] = Field(default_factory=list)
+    duplicates: list[DuplicateSuggestion] = Field(
+        default_factory=list, description="Likely duplicates: above the calibrated threshold."
+    )
+    related: list[DuplicateSuggestion] = Field(
+        default_factory=list,
+        description="The best other past issues, below the threshold: for the reviewer only.",
+    )
     docs: list[DocLink] = Field(default_factory=list)
     missing: list[MissingItem] = Field(default_factory=list)
     reply_needed: bool = True
@@ -123,6 +129,9 @@ class TriageDraft(BaseModel):
     fallback: bool = Field(False, description="The reply is the template, not the model's.")
     removed: list[str] = Field(
         default_factory=list, description="What the output guards took out of the model's text."
+    )
+    rejected: list[str] = Field(
+        default_factory=list, description="Why model outputs were rejected (then retried)."
     )
     prompts: list[str] = Field(default_factory=list)
     model: str = ""
