@@ -224,7 +224,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "triage_labels")
     args = parser.parse_args()
     started = time.perf_counter()
-    command = "   ".join(["$", ".venv/bin/python", "evals/triage_labels.py", *sys.argv[1:]])
+    command = " ".join([".venv/bin/python", "evals/triage_labels.py", *sys.argv[1:]])
 
     train_rows, test_rows = load(args.data)
     for r in train_rows + test_rows:
@@ -366,7 +366,7 @@ def chart(result: dict[str, Any], path: Path) -> None:
     ax.set_ylim(0.6, 1.0)
     ax.set_ylabel("macro F1 (test split)")
     ax.set_title(f"NLBSE'24 issue classification, embedder {result['embedder']}")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
