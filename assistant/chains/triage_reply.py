@@ -8,6 +8,8 @@ appended by code, so every link points to an ingested source or a retrieved past
 
 from __future__ import annotations
 
+import re
+
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from assistant.chains.generate import Checked, Generation, Usage, generate
@@ -27,6 +29,7 @@ from assistant.settings import Settings
 from assistant.triage.models import DocLink, DuplicateSuggestion, IssueInput, MissingItem
 
 BODY_IN_PROMPT = 1_200
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 
 _RELATED = {"en": "Related documentation", "zh": "相关文档"}
 _MISSING = {
@@ -44,8 +47,9 @@ _THANKS = {
 
 
 def issue_block(issue: IssueInput, max_body: int = BODY_IN_PROMPT) -> str:
-    """The redacted, truncated issue inside ``<issue>`` tags it cannot close."""
-    body = redact(issue.body)
+    """The redacted, truncated issue inside ``<issue>`` tags it cannot close. HTML comments
+    go first: GitHub does not show them, so they hold template hints or hidden instructions."""
+    body = redact(_HTML_COMMENT.sub("", issue.body))
     if len(body) > max_body:
         body = body[:max_body] + "\n[… truncated]"
     author = f"Reporter: {issue.author}\n" if issue.author else ""
