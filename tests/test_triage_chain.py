@@ -142,3 +142,17 @@ def test_empty_issue_and_empty_index_are_clear_errors(settings: Settings) -> Non
     assert "\n" not in str(info.value)
     failed = ctx.drafts().list(status="failed")
     assert len(failed) == 1 and "empty" in (failed[0].error or "")
+
+
+def test_an_uncited_reply_links_the_passage_it_draws_on() -> None:
+    from assistant.triage.chain import supporting_passage
+    from assistant.triage.models import DocLink
+
+    docs = [DocLink(ref=n, title=t, heading="", url=f"u{n}", path=f"p{n}", score=0.5)
+            for n, t in ((1, "Where to ask"), (2, "Compaction"))]
+    passages = ["Ask questions in Discussions; maintainers answer there.",
+                "Compaction merges SST files when deleted data takes over 30% of the space."]
+    reply = "Thanks! Compaction merges the SST files once deleted data passes 30%."
+    assert supporting_passage(reply, docs, passages) == [2]
+    assert supporting_passage("Thanks for the report!", docs, passages) == []
+    assert supporting_passage(reply, [], []) == []

@@ -28,6 +28,7 @@ from assistant.project_files import Glossary, ProjectFiles
 from assistant.prompting import Prompt, fence
 from assistant.providers.chat import chat_model_name
 from assistant.providers.vector_index import Hit, VectorIndex
+from assistant.retrieval.lexical import tokenize
 from assistant.retrieval.retriever import Retriever
 from assistant.settings import Settings
 from assistant.triage.duplicates import calibration_for, find_duplicates
@@ -87,6 +88,16 @@ def select_docs(
         for n, h in enumerate(picked, start=1)
     ]
     return docs, [h.text for h in picked]
+
+
+def supporting_passage(reply: str, docs: list[DocLink], passages: list[str]) -> list[int]:
+    """When the model cited nothing: the passage sharing the most terms with its reply."""
+    if not docs:
+        return []
+    words = set(tokenize(reply))
+    overlaps = [len(words & set(tokenize(text))) for text in passages]
+    best = max(range(len(docs)), key=lambda i: (overlaps[i], -i))
+    return [docs[best].ref] if overlaps[best] else []
 
 
 def suggest_labels(
@@ -219,7 +230,7 @@ def draft_triage(
             draft.fallback, text = True, fallback_text(language, docs)
             cited = [d.ref for d in docs[:2]]
         else:
-            cited = generation.cited or [d.ref for d in docs[:1]]
+            cited = generation.cited or supporting_passage(text, docs, passages)
         for d in docs:
             d.cited = d.ref in cited
         draft.reply_text = text
