@@ -55,12 +55,16 @@ def ingested_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data_dir
 
 
+def private_ctx(data_dir: Path, target: Path) -> AppContext:
+    """A context over a private copy of a prepared data dir (tests may write to it)."""
+    shutil.copytree(data_dir, target)
+    return AppContext(get_settings(profile="test", data_dir=target))
+
+
 @pytest.fixture
 def ingested_ctx(ingested_data_dir: Path, tmp_path: Path) -> AppContext:
     """A context over a private copy of the ingested example index (tests may write to it)."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(ingested_data_dir, data_dir)
-    return AppContext(get_settings(profile="test", data_dir=data_dir))
+    return private_ctx(ingested_data_dir, tmp_path / "data")
 
 
 @pytest.fixture(scope="session")
@@ -80,9 +84,7 @@ def triage_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def triage_ctx(triage_data_dir: Path, tmp_path: Path) -> AppContext:
     """A context over a private copy of the example's full index (docs, issues, files)."""
-    data_dir = tmp_path / "triage-data"
-    shutil.copytree(triage_data_dir, data_dir)
-    return AppContext(get_settings(profile="test", data_dir=data_dir))
+    return private_ctx(triage_data_dir, tmp_path / "triage-data")
 
 
 def require_service(host: str, port: int, name: str) -> None:

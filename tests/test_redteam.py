@@ -15,11 +15,9 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from assistant.context import AppContext
 from assistant.project_files import load_project_files
 from assistant.services.triage import create_triage_draft
-from assistant.settings import get_settings
 from assistant.textnorm import fold_fullwidth, strip_invisible
 from assistant.triage.models import IssueInput
-from ingest.service import ingest_docs, ingest_issue_files, ingest_project_files
-from tests.conftest import EXAMPLE
+from tests.conftest import private_ctx
 
 CASES = [json.loads(line) for line in
          (Path(__file__).parent / "data" / "redteam_issues.jsonl").read_text("utf-8").splitlines()
@@ -48,15 +46,9 @@ def obedient_reply(case: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> AppContext:
-    data_dir = tmp_path_factory.mktemp("redteam")
-    ctx = AppContext(get_settings(profile="test", data_dir=data_dir))
-    ctx.settings.triage.english_for_reviewer = True
-    ingest_docs(ctx.settings, ctx.index(), EXAMPLE / "docs", repo_path="docs")
-    ingest_issue_files(ctx.settings, ctx.index(),
-                       [EXAMPLE / "issues.json", EXAMPLE / "comments.json"])
-    ingest_project_files(ctx.index(), EXAMPLE)
-    return ctx
+def ctx(triage_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> AppContext:
+    """One private copy of the example's full index for the whole module."""
+    return private_ctx(triage_data_dir, tmp_path_factory.mktemp("redteam") / "data")
 
 
 def test_the_set_covers_every_attack() -> None:

@@ -31,7 +31,7 @@ from assistant.providers.vector_index import Hit, VectorIndex
 from assistant.retrieval.lexical import tokenize
 from assistant.retrieval.retriever import Retriever
 from assistant.settings import Settings
-from assistant.triage.duplicates import calibration_for, find_duplicates
+from assistant.triage.duplicates import calibration_for, find_duplicates, issue_query
 from assistant.triage.labels import classifier_for_index, issue_text, issue_vector
 from assistant.triage.missing import choose_template, looks_like_bug, missing_information
 from assistant.triage.models import (
@@ -54,11 +54,6 @@ class TriagePrompts:
     @property
     def refs(self) -> list[str]:
         return [self.reply.ref, self.summary.ref, self.translate.ref]
-
-
-def search_query(issue: IssueInput) -> str:
-    """What the docs and duplicates are searched with: the title and the start of the body."""
-    return f"{issue.title}\n{issue.body[:1500]}".strip()
 
 
 def select_docs(
@@ -201,7 +196,7 @@ def draft_triage(
     timings.duplicates = round(time.perf_counter() - mark, 3)
 
     mark = time.perf_counter()
-    docs, passages = select_docs(retriever, search_query(issue), language,
+    docs, passages = select_docs(retriever, issue_query(issue.title, issue.body), language,
                                  k=settings.retrieval.k, min_score=options.min_doc_score)
     timings.retrieve = round(time.perf_counter() - mark, 3)
 

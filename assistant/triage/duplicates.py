@@ -31,10 +31,9 @@ from typing import Any
 
 from assistant.providers.vector_index import Hit
 from assistant.retrieval.lexical import tokenize
-from assistant.retrieval.retriever import Retriever, lexical_view
+from assistant.retrieval.retriever import ISSUE_KINDS, Retriever, lexical_view
 from assistant.triage.models import DuplicateSuggestion
 
-ISSUE_KINDS = ["issue", "pull_request"]
 QUERY_BODY_CHARS = 1500  # the triage chain's query: title + the first 1,500 characters
 
 
@@ -96,7 +95,7 @@ def issue_query(title: str, body: str) -> str:
 
 def issue_filter(where: dict[str, Any] | None = None) -> dict[str, Any]:
     """Issues and PRs only, plus an optional extra filter (combined with ``$and``)."""
-    kinds: dict[str, Any] = {"source_kind": {"$in": list(ISSUE_KINDS)}}
+    kinds: dict[str, Any] = {"source_kind": {"$in": sorted(ISSUE_KINDS)}}
     return {"$and": [kinds, where]} if where else kinds
 
 

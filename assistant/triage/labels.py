@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from assistant.providers.vector_index import VectorIndex
+from assistant.retrieval.retriever import ISSUE_KINDS
 
 DEFAULT_THRESHOLD = 0.75
 """Suggest a label only at this confidence or above: the lowest threshold whose out-of-fold
@@ -35,7 +36,6 @@ precision on the NLBSE'24 train split reaches 0.90 (``evals/triage_labels.py``; 
 split about 0.90 precision with 43 % of issues left without a label)."""
 
 MAX_CHARS = 3000
-ISSUE_KINDS = ("issue", "pull_request")
 
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _NO_RESPONSE = re.compile(r"(?im)^\s*_?no response_?\s*$")
@@ -244,7 +244,7 @@ def suggested(
 
 ISSUE_WHERE: dict[str, Any] = {
     "$and": [
-        {"source_kind": {"$in": list(ISSUE_KINDS)}},
+        {"source_kind": {"$in": sorted(ISSUE_KINDS)}},
         {"part": "body"},
         {"position": 0},
     ]
