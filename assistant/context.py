@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -24,28 +25,33 @@ class AppContext:
     embedder: NamedEmbeddings | None = None
     store: DraftStore | None = None
     _indexes: dict[str, VectorIndex] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def chat_model(self, progress: Progress | None = None) -> BaseChatModel:
-        if self.chat is None:
-            self.chat = build_chat_model(self.settings, progress)
-        return self.chat
+        with self._lock:
+            if self.chat is None:
+                self.chat = build_chat_model(self.settings, progress)
+            return self.chat
 
     def embeddings(self) -> NamedEmbeddings:
-        if self.embedder is None:
-            self.embedder = build_embedder(self.settings)
-        return self.embedder
+        with self._lock:
+            if self.embedder is None:
+                self.embedder = build_embedder(self.settings)
+            return self.embedder
 
     def index(self, project: str | None = None) -> VectorIndex:
         name = project or self.settings.project
-        if name not in self._indexes:
-            self._indexes[name] = VectorIndex.open(self.settings, self.embeddings(), name)
-        return self._indexes[name]
+        with self._lock:
+            if name not in self._indexes:
+                self._indexes[name] = VectorIndex.open(self.settings, self.embeddings(), name)
+            return self._indexes[name]
 
     def retriever(self, project: str | None = None) -> Retriever:
         """Search over a project's index, the configured way (dense, BM25 or hybrid)."""
         return Retriever(self.index(project), self.settings.retrieval)
 
     def drafts(self) -> DraftStore:
-        if self.store is None:
-            self.store = DraftStore.open(self.settings)
-        return self.store
+        with self._lock:
+            if self.store is None:
+                self.store = DraftStore.open(self.settings)
+            return self.store

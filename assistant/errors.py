@@ -37,3 +37,19 @@ class InvalidInput(DevrelError):
 
 class IndexMismatchError(DevrelError):
     """The collection was built with a different embedder than the settings name."""
+
+
+class NotFound(InvalidInput):
+    """A draft, key or other record does not exist."""
+
+
+class Conflict(DevrelError):
+    """The request does not fit the record's current state (e.g. approving a rejected draft)."""
+
+
+class ChainNotAvailable(DevrelError):
+    """No drafting chain exists yet for this kind of draft."""
+
+
+class ForgeError(DevrelError):
+    """The forge refused a call (bad token, unknown issue, rejected content)."""

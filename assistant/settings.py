@@ -133,6 +133,27 @@ class TriageSettings(BaseModel):
     )
 
 
+class WebhookTriggers(BaseModel):
+    """Which GitHub events make which drafts for a project."""
+
+    issues_opened: bool = Field(True, description="issues.opened makes a triage draft.")
+    release_published: bool = Field(
+        True, description="release.published makes a release-notes draft."
+    )
+    tag_pushed: bool = Field(False, description="A pushed tag makes a release-notes draft.")
+
+
+class ProjectSources(BaseModel):
+    """Where a project's sources are, for `devrel sync`, the API's and the UI's re-sync."""
+
+    root: Path | None = Field(None, description="Project root: labels.json, issue templates, "
+                              "glossary.yaml.")
+    docs: Path | None = Field(None, description="Docs folder.")
+    issues: list[Path] = Field(default_factory=list, description="Issue/PR JSON dumps.")
+    notes: Path | None = Field(None, description="Meeting-notes folder.")
+    github: bool = Field(False, description="Also sync issues live from GitHub (needs repo).")
+
+
 class ProjectSettings(BaseModel):
     """A project whose community the assistant serves."""
 
@@ -142,6 +163,12 @@ class ProjectSettings(BaseModel):
         None,
         description="Citation URL for a doc chunk; fields: owner, repo, ref, path, anchor. "
         "Default: https://github.com/{owner}/{repo}/blob/{ref}/{path}#{anchor} when repo is set.",
+    )
+    sources: ProjectSources = Field(
+        default_factory=ProjectSources, description="Where the project's sources are."
+    )
+    triggers: WebhookTriggers = Field(
+        default_factory=WebhookTriggers, description="What GitHub webhooks draft."
     )
 
 
@@ -168,6 +195,54 @@ class GitHubSettings(BaseModel):
     timeout_s: float = Field(30.0, gt=0, description="Per-request timeout.")
     max_wait_s: float = Field(
         3900.0, ge=0, description="Longest wait for a rate-limit reset before giving up."
+    )
+
+
+class QueueSettings(BaseModel):
+    """The task queue (Huey) that runs drafting in workers."""
+
+    backend: Literal["sqlite", "redis"] = Field(
+        "sqlite", description="sqlite: a file in data_dir (single machine); redis: shared."
+    )
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for backend=redis.")
+    name: str = Field(
+        "devrel", pattern=r"^[A-Za-z0-9_-]{1,40}$", description="Queue name (one per deployment)."
+    )
+    workers: int = Field(1, ge=1, le=32, description="Worker threads per `devrel worker`.")
+    lease_s: float = Field(
+        120.0, gt=0, description="A drafting job not heard from for this long is retried "
+        "by another worker (the worker renews it every lease_s/4 while it runs).",
+    )
+    max_attempts: int = Field(3, ge=1, description="Tries before a draft is marked failed.")
+    retry_delay_s: float = Field(10.0, ge=0, description="First retry delay (doubles each try).")
+    sweep_interval_s: float = Field(
+        15.0, gt=0, description="How often a worker re-enqueues queued or expired drafts."
+    )
+
+
+class ApiSettings(BaseModel):
+    """The HTTP service: where it listens and what it accepts."""
+
+    host: str = Field("127.0.0.1", description="Address `devrel serve` binds.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `devrel serve` binds.")
+    max_body_bytes: int = Field(
+        1_000_000, ge=1024, description="Larger request bodies are refused with 413."
+    )
+    rate_limit: str = Field(
+        "120/minute", description="Requests per API key (limits syntax, e.g. 10/second)."
+    )
+    rate_limit_storage: str | None = Field(
+        None, description="limits storage URI shared by API processes (redis://…); "
+        "default: memory, or the queue's Redis when queue.backend=redis.",
+    )
+    wait_max_s: float = Field(
+        60.0, ge=0, description="Longest `?wait=true` on draft creation before answering 202."
+    )
+    webhook_secret: SecretStr | None = Field(
+        None, description="GitHub webhook secret; webhooks are refused while unset."
+    )
+    in_process_worker: bool = Field(
+        True, description="`devrel serve` also runs a worker in its own process."
     )
 
 
@@ -198,6 +273,8 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     github: GitHubSettings = Field(default_factory=GitHubSettings)
     triage: TriageSettings = Field(default_factory=TriageSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     prompt_versions: dict[str, int] = Field(
         default_factory=dict, description="Pin a prompt to a version; default: the newest."
     )
@@ -218,6 +295,17 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.data_dir / 'devrel.sqlite3'}"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.sqlite3"
+
+    def project_for_repo(self, repo: str) -> str | None:
+        """The configured project whose repo is ``owner/name`` (case-insensitive)."""
+        for name, project in self.projects.items():
+            if project.repo and project.repo.lower() == repo.lower():
+                return name
+        return None
 
     def project_settings(self, name: str | None = None) -> ProjectSettings:
         """The configuration of a project (an empty one when it is not configured)."""

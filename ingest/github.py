@@ -1,4 +1,5 @@
-"""A small GitHub REST client for issue sync: pagination, ``since=``, rate limits, retries.
+"""A small GitHub REST client for issue sync and publishing: pagination, ``since=``, rate limits,
+retries.
 
 Rate limits are waited out, never skipped: on a primary limit (remaining 0) it
 sleeps until the reset time, on a secondary limit it honours ``retry-after`` (or
@@ -17,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from assistant.errors import ConfigError, InvalidInput, ProviderUnavailable
+from assistant.errors import ConfigError, ForgeError, InvalidInput, ProviderUnavailable
 from assistant.settings import GitHubSettings
 
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
@@ -25,6 +26,7 @@ _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 RETRIES = 5
 
 Wait = Callable[[float, str], None]
+Fetch = Callable[[str, dict[str, Any] | None], httpx.Response]
 
 
 def check_repo(repo: str) -> str:
@@ -35,7 +37,8 @@ def check_repo(repo: str) -> str:
 
 
 class GitHubClient:
-    """Read-only calls to the GitHub REST API (or anything serving its shapes)."""
+    """Calls to the GitHub REST API (or anything serving its shapes). Transient failures are
+    retried after ``backoff_s``, doubled each time."""
 
     def __init__(
         self,
@@ -44,6 +47,7 @@ class GitHubClient:
         sleep: Callable[[float], None] = time.sleep,
         on_wait: Wait | None = None,
         transport: httpx.BaseTransport | None = None,
+        backoff_s: float = 1.0,
     ) -> None:
         token = settings.token.get_secret_value() if settings.token else os.environ.get(
             "GITHUB_TOKEN", "")
@@ -62,6 +66,7 @@ class GitHubClient:
         self._sleep = sleep
         self._on_wait = on_wait
         self._max_wait = settings.max_wait_s
+        self._backoff = backoff_s
         self.waited = 0.0
         self.requests = 0
 
@@ -83,22 +88,77 @@ class GitHubClient:
 
     def get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
         """GET with rate-limit waits and retries; raises a one-line error for fatal answers."""
-        backoff = 1.0
+        response = self._send("GET", url, params=params)
+        status = response.status_code
+        if status == 401:
+            raise ConfigError(
+                "GitHub rejected the token (401).",
+                fix="set a valid DEVREL_GITHUB__TOKEN or GITHUB_TOKEN",
+            )
+        if status == 404:
+            raise InvalidInput(
+                f"GitHub has no {url} (404): wrong repository, or a private one without "
+                "access.", fix="check OWNER/NAME and the token's scopes",
+            )
+        if status >= 400:
+            raise ProviderUnavailable(
+                f"GitHub answered {status} for {url}: {response.text[:200]}",
+                fix="check the repository and the token",
+            )
+        return response
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None = None,
+        *,
+        json: Any = None,
+        retries: int = RETRIES,
+        before_retry: Callable[[], None] | None = None,
+    ) -> httpx.Response:
+        """Any call, with the rate-limit waits and retries of ``get``; a fatal answer raises a
+        ForgeError naming the status, GitHub's message and the fix.
+
+        ``before_retry`` runs before each retry after a failure the server may have acted on
+        (timeout, dropped connection, 5xx): a write that is not idempotent checks there whether
+        it took effect, and raises to stop.
+        """
+        response = self._send(method, url, params=params, json=json, retries=retries,
+                              before_retry=before_retry)
+        if response.status_code >= 400:
+            raise forge_error(method, url, response)
+        return response
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        retries: int = RETRIES,
+        before_retry: Callable[[], None] | None = None,
+    ) -> httpx.Response:
+        """The answer once it is neither a rate limit nor a transient failure."""
+        backoff = self._backoff
         secondary = 60.0
         attempt = 0
         while True:
             try:
                 self.requests += 1
-                response = self._http.get(url, params=params)
+                response = self._http.request(method, url, params=params, json=json)
             except httpx.TransportError as exc:
                 attempt += 1
-                if attempt > RETRIES:
+                if attempt > retries:
                     raise ProviderUnavailable(
                         f"Cannot reach {self._http.base_url}: {type(exc).__name__}.",
                         fix="check the network or github.api_url",
                     ) from None
                 self._wait(backoff, f"connection failed: {type(exc).__name__}")
                 backoff *= 2
+                if before_retry:
+                    before_retry()
                 continue
             status = response.status_code
             headers = response.headers
@@ -117,35 +177,25 @@ class GitHubClient:
                 continue
             if status >= 500:
                 attempt += 1
-                if attempt > RETRIES:
+                if attempt > retries:
                     raise ProviderUnavailable(
                         f"GitHub keeps answering {status}.", fix="try again later"
                     )
                 self._wait(backoff, f"server error {status}")
                 backoff *= 2
+                if before_retry:
+                    before_retry()
                 continue
-            if status == 401:
-                raise ConfigError(
-                    "GitHub rejected the token (401).",
-                    fix="set a valid DEVREL_GITHUB__TOKEN or GITHUB_TOKEN",
-                )
-            if status == 404:
-                raise InvalidInput(
-                    f"GitHub has no {url} (404): wrong repository, or a private one without "
-                    "access.", fix="check OWNER/NAME and the token's scopes",
-                )
-            if status >= 400:
-                raise ProviderUnavailable(
-                    f"GitHub answered {status} for {url}: {response.text[:200]}",
-                    fix="check the repository and the token",
-                )
             return response
 
-    def paginate(self, url: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
-        """Each page of a list endpoint, following ``Link: rel="next"``."""
+    def paginate(
+        self, url: str, params: dict[str, Any] | None = None, *, fetch: Fetch | None = None,
+    ) -> Iterator[list[Any]]:
+        """Each page of a list endpoint, following ``Link: rel="next"`` (``fetch``: how to GET
+        a page, ``get`` by default)."""
         next_url: str | None = url
         while next_url:
-            response = self.get(next_url, params)
+            response = (fetch or self.get)(next_url, params)
             params = None  # the next link carries them
             page = response.json()
             if not isinstance(page, list):
@@ -170,3 +220,36 @@ class GitHubClient:
         """All comments of one issue or PR, oldest first."""
         url = f"/repos/{check_repo(repo)}/issues/{number}/comments"
         return [c for page in self.paginate(url, {"per_page": 100}) for c in page]
+
+
+def github_message(response: httpx.Response) -> str:
+    """GitHub's own words for a failed call: its ``message`` and any validation errors."""
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text.strip()[:200] or response.reason_phrase
+    if not isinstance(data, dict):
+        return str(data)[:200]
+    parts = [str(data.get("message") or response.reason_phrase)]
+    for error in data.get("errors") or []:
+        if isinstance(error, dict):
+            parts.append(str(error.get("message") or " ".join(
+                str(error[k]) for k in ("resource", "field", "code") if error.get(k))))
+        else:
+            parts.append(str(error))
+    return "; ".join(p for p in parts if p)[:300]
+
+
+def forge_error(method: str, url: str, response: httpx.Response) -> ForgeError:
+    """A ForgeError for a fatal answer, with the fix for its status."""
+    status = response.status_code
+    if status in (401, 403):
+        fix = "set DEVREL_GITHUB__TOKEN (or GITHUB_TOKEN) to a token that can write issues"
+    elif status in (404, 410):
+        fix = "check the repository and issue number (and that the token can see the repository)"
+    elif status == 422:
+        fix = "change what GitHub's validation rejected"
+    else:
+        fix = "check the repository, the issue number and the token"
+    return ForgeError(f"GitHub answered {status} to {method} {url}: {github_message(response)}.",
+                      fix=fix)

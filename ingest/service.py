@@ -242,3 +242,46 @@ def ingest_project_files(index: VectorIndex, root: Path) -> list[str]:
         else stored.glossary,
     }))
     return read
+
+
+def sync_project(
+    settings: Settings, index: VectorIndex, *, on_report: Callable[[str, SyncReport], None]
+    | None = None, progress_for: Callable[[str], Progress | None] | None = None,
+) -> list[str]:
+    """Sync every configured source of a project (``projects.<name>.sources``).
+
+    Returns a line per source; records the time in the index state ``last_sync``.
+    """
+    from datetime import UTC, datetime
+
+    sources = settings.project_settings(index.project).sources
+    project = settings.project_settings(index.project)
+    lines: list[str] = []
+
+    def note(what: str, report: SyncReport) -> None:
+        lines.append(f"{what}: {len(report.added)} added, {len(report.updated)} updated, "
+                     f"{len(report.removed)} removed, {len(report.unchanged)} unchanged, "
+                     f"{report.chunks_embedded} passages embedded")
+        if on_report:
+            on_report(what, report)
+
+    def bar(what: str) -> Progress | None:
+        return progress_for(what) if progress_for else None
+
+    if not (sources.root or sources.docs or sources.issues or sources.notes or sources.github):
+        raise InvalidInput(f"Project {index.project!r} has no sources configured.",
+                           fix=f"set projects.{index.project}.sources in the config file")
+    if sources.docs:
+        note("docs", ingest_docs(settings, index, sources.docs, repo_path="docs",
+                                 progress=bar("docs")))
+    if sources.issues:
+        note("issues", ingest_issue_files(settings, index, sources.issues, progress=bar("issues")))
+    if sources.github and project.repo:
+        note("github", sync_github(settings, index, project.repo, progress=bar("github")))
+    if sources.notes:
+        note("meeting notes", ingest_notes(settings, index, sources.notes,
+                                           progress=bar("meeting notes")))
+    if sources.root:
+        lines.extend(ingest_project_files(index, sources.root))
+    index.set_state("last_sync", datetime.now(UTC).isoformat(timespec="seconds"))
+    return lines

@@ -1,8 +1,10 @@
 """A local HTTP server that answers like the GitHub REST API, for the live-sync tests.
 
 It serves ``/repos/{o}/{r}/issues`` (state, sort=updated, direction, since, per_page,
-page, Link headers) and ``/repos/{o}/{r}/issues/{n}/comments``, and can be told to
-answer with rate limits or server errors first. Nothing here reaches the internet.
+page, Link headers) and ``/repos/{o}/{r}/issues/{n}/comments``; POSTs to
+``.../issues/{n}/comments`` and ``.../issues/{n}/labels`` (token required), and can be told to
+answer with rate limits or server errors first, or to answer slowly. Nothing here reaches the
+internet.
 """
 
 from __future__ import annotations
@@ -15,18 +17,37 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+NOT_FOUND = {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
+
+
+@dataclass(frozen=True)
+class Slow:
+    """A scripted answer: handle the request normally, but answer after ``seconds``."""
+
+    seconds: float
+
+
+Failure = tuple[int, dict[str, str], str] | Slow
+
 
 @dataclass
 class FakeGitHub:
-    """State of the fake API: issues, comments, scripted failures, and a request log."""
+    """State of the fake API: issues, comments, scripted failures, and a request log.
+
+    ``failures`` answer the next requests of any method, ``post_failures`` the next POSTs;
+    ``posts`` holds (path, JSON body) of every POST.
+    """
 
     repo: str = "example-org/kvlite"
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    failures: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    post_failures: list[Failure] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
     auth: list[str | None] = field(default_factory=list)
+    posts: list[tuple[str, Any]] = field(default_factory=list)
     url: str = ""
+    next_id: int = 1000
 
     def add_issue(self, number: int, updated_at: str, **fields: Any) -> dict[str, Any]:
         issue = {
@@ -48,36 +69,60 @@ class FakeGitHub:
         self.issues[number] = issue
         return issue
 
-    def add_comment(self, number: int, body: str, author: str = "maintainer") -> None:
-        self.comments.setdefault(number, []).append({
+    def add_comment(self, number: int, body: str, author: str = "maintainer") -> dict[str, Any]:
+        self.next_id += 1
+        comment = {
+            "id": self.next_id,
+            "html_url": f"https://github.com/{self.repo}/issues/{number}#issuecomment-{self.next_id}",
             "issue_url": f"{self.url}/repos/{self.repo}/issues/{number}",
             "user": {"login": author}, "author_association": "MEMBER", "body": body,
             "created_at": f"2026-02-{len(self.comments.get(number, [])) + 1:02d}T00:00:00Z",
-        })
+        }
+        self.comments.setdefault(number, []).append(comment)
         self.issues[number]["comments"] = len(self.comments[number])
+        return comment
 
 
 def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        delay = 0.0  # seconds before answering (set by a Slow failure)
+
         def log_message(self, *args: Any) -> None:  # keep test output quiet
             return
 
         def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
             data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
+            if self.delay:
+                time.sleep(self.delay)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting
+                pass
+
+        def _scripted(self, *queues: list[Failure]) -> bool:
+            """Answer with the next scripted failure, if any; a Slow one delays the answer."""
+            self.delay = 0.0
+            for queue in queues:
+                if queue:
+                    failure = queue.pop(0)
+                    if isinstance(failure, Slow):
+                        self.delay = failure.seconds
+                        return False
+                    status, headers, body = failure
+                    self._send(status, body, headers)
+                    return True
+            return False
 
         def do_GET(self) -> None:
             state.log.append(self.path)
             state.auth.append(self.headers.get("Authorization"))
-            if state.failures:
-                status, headers, body = state.failures.pop(0)
-                self._send(status, body, headers)
+            if self._scripted(state.failures):
                 return
             url = urlparse(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -100,6 +145,48 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 self._page(items, page, per_page, url.path, query)
             else:
                 self._send(404, {"message": "Not Found"})
+
+        def do_POST(self) -> None:
+            state.log.append(f"POST {self.path}")
+            state.auth.append(self.headers.get("Authorization"))
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            try:
+                body = json.loads(raw or b"null")
+            except ValueError:
+                body = None
+            state.posts.append((self.path, body))
+            if self._scripted(state.failures, state.post_failures):
+                return
+            if not self.headers.get("Authorization"):
+                self._send(401, {"message": "Requires authentication",
+                                 "documentation_url": "https://docs.github.com/rest"})
+                return
+            parts = urlparse(self.path).path.strip("/").split("/")
+            number = int(parts[4]) if len(parts) == 6 and parts[4].isdigit() else 0
+            known = parts[:1] == ["repos"] and "/".join(parts[1:3]) == state.repo
+            if (not known or parts[3:4] != ["issues"] or number not in state.issues
+                    or parts[5] not in ("comments", "labels")):
+                self._send(404, NOT_FOUND)
+            elif not isinstance(body, dict):
+                self._send(400, {"message": "Problems parsing JSON"})
+            elif parts[5] == "comments":
+                if not str(body.get("body") or "").strip():
+                    self._send(422, _invalid("IssueComment", "body", "missing_field"))
+                    return
+                comment = state.add_comment(number, body["body"], author="devrel-bot")
+                self._send(201, comment)
+            else:
+                names = body.get("labels")
+                if not isinstance(names, list) or not all(
+                        isinstance(n, str) and n.strip() for n in names):
+                    self._send(422, _invalid("Label", "name", "invalid"))
+                    return
+                labels = state.issues[number]["labels"]
+                for name in names:
+                    if {"name": name} not in labels:
+                        labels.append({"name": name})
+                self._send(200, [{"id": i + 1, "name": label["name"], "color": "ededed"}
+                                 for i, label in enumerate(labels)])
 
         def _page(self, items: list[Any], page: int, per_page: int, path: str,
                   query: dict[str, str]) -> None:
@@ -130,6 +217,13 @@ class FakeGitHubServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def _invalid(resource: str, fieldname: str, code: str) -> dict[str, Any]:
+    """GitHub's 422 shape."""
+    return {"message": "Validation Failed",
+            "errors": [{"resource": resource, "field": fieldname, "code": code}],
+            "documentation_url": "https://docs.github.com/rest"}
 
 
 def rate_limited(reset_in: float = 1.0) -> tuple[int, dict[str, str], str]:

@@ -7,7 +7,7 @@ import sys
 import click
 import typer
 
-from assistant.cli import demo_cmd, draft_cmds, ingest_cmds, model_cmds
+from assistant.cli import demo_cmd, draft_cmds, ingest_cmds, model_cmds, server_cmds
 from assistant.cli.common import State, err_console
 from assistant.errors import DevrelError
 
@@ -37,6 +37,9 @@ app.command("search")(ingest_cmds.search)
 app.command("triage")(draft_cmds.triage)
 app.add_typer(draft_cmds.drafts_app, name="drafts", help="The review queue.")
 app.command("demo")(demo_cmd.demo)
+app.command("serve")(server_cmds.serve)
+app.command("worker")(server_cmds.worker)
+app.add_typer(server_cmds.keys_app, name="keys", help="API keys for bots and reviewers.")
 
 
 def main() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
 
 import typer
 from rich.table import Table
@@ -12,7 +11,7 @@ from rich.table import Table
 from assistant.cli.common import app_context, console, err_console, progress_bar
 from assistant.errors import InvalidInput
 from assistant.providers.vector_index import VectorIndex
-from assistant.retrieval.retriever import Retriever
+from assistant.services.index_info import SOURCE_KINDS, index_summary, search_index
 from ingest.service import (
     ingest_docs,
     ingest_issue_files,
@@ -115,29 +114,13 @@ def status(
 ) -> None:
     """What a project's index holds: passages and items per source."""
     app = app_context(ctx)
-    index = app.index(project)
-    sources: dict[tuple[str, str], dict[str, set[str] | int]] = {}
-    for meta in index.entries().values():
-        key = (str(meta.get("source_kind", "?")), str(meta.get("source", "?")))
-        row = sources.setdefault(key, {"items": set(), "passages": 0})
-        row["items"].add(str(meta.get("path", "")))  # type: ignore[union-attr]
-        row["passages"] += 1  # type: ignore[operator]
-    rows = [
-        {"kind": kind, "source": source, "items": len(row["items"]),  # type: ignore[arg-type]
-         "passages": row["passages"]}
-        for (kind, source), row in sorted(sources.items())
-    ]
-    for row in rows:
-        if str(row["source"]).startswith("issues:"):
-            repo = str(row["source"]).removeprefix("issues:")
-            row["synced_up_to"] = index.get_state(f"github:{repo}") or ""
-    summary = {"project": index.project, "embedder": index.embedder.identity,
-               "passages": index.count(), "sources": rows}
+    summary = index_summary(app, project)
+    rows = summary["sources"]
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"{index.project}: {summary['passages']} passages "
-                        f"({index.embedder.identity}, retrieval {app.settings.retrieval.mode}, "
+    table = Table(title=f"{summary['project']}: {summary['passages']} passages "
+                        f"({summary['embedder']}, retrieval {app.settings.retrieval.mode}, "
                         f"issues {app.settings.retrieval.issues_mode})")
     for column in ("kind", "source", "items", "passages"):
         table.add_column(column, justify="right" if column in ("items", "passages") else "left")
@@ -163,7 +146,7 @@ def reset(
     console.print(f"deleted the index of {project}")
 
 
-KINDS = ("doc", "issue", "pull_request", "meeting_notes")
+KINDS = SOURCE_KINDS
 
 
 def search(
@@ -177,27 +160,16 @@ def search(
 ) -> None:
     """Search a project's index the way the chains do."""
     app = app_context(ctx)
-    if kind is not None and kind not in KINDS:
-        raise InvalidInput(f"Unknown kind {kind!r}.", fix=f"use one of {', '.join(KINDS)}")
     if mode is not None and mode not in ("dense", "bm25", "hybrid"):
         raise InvalidInput(f"Unknown mode {mode!r}.", fix="use dense, bm25 or hybrid")
-    retrieval = app.settings.retrieval
-    if mode:
-        chosen: Literal["dense", "bm25", "hybrid"] = mode  # type: ignore[assignment]
-        retrieval = retrieval.model_copy(update={"mode": chosen, "issues_mode": chosen})
-    retriever = Retriever(app.index(project), retrieval)
-    hits = retriever.search(query, k=k, where={"source_kind": kind} if kind else None)
+    rows = search_index(app, query, k=k, project=project, kind=kind, mode=mode)  # type: ignore[arg-type]
     if as_json:
-        rows = [{"score": h.score, "scores": h.scores, "kind": h.metadata.get("source_kind"),
-                 "url": h.url, "title": h.title, "heading": h.metadata.get("heading", ""),
-                 "path": h.metadata.get("path", ""), "language": h.metadata.get("language"),
-                 "text": h.text} for h in hits]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    if not hits:
+    if not rows:
         console.print("no results (is the index empty? `devrel index status`)")
-    for h in hits:
-        heading = h.metadata.get("heading", "")
-        console.print(f"[bold]{h.score:.3f}[/] [dim]{h.metadata.get('source_kind', '')}[/] "
-                      f"{h.title}" + (f" / {heading}" if heading else ""), highlight=False)
-        console.print(f"      {h.url}", highlight=False)
+    for row in rows:
+        heading = row["heading"]
+        console.print(f"[bold]{row['score']:.3f}[/] [dim]{row['kind'] or ''}[/] "
+                      f"{row['title']}" + (f" / {heading}" if heading else ""), highlight=False)
+        console.print(f"      {row['url']}", highlight=False)

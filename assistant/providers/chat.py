@@ -9,7 +9,12 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.errors import ConfigError, DevrelError, ProviderUnavailable
-from assistant.providers.model_files import QWEN_CODER_1_5B, Progress, ensure_model_file
+from assistant.providers.model_files import (
+    QWEN_CODER_1_5B,
+    Progress,
+    ensure_model_file,
+    locate_slices,
+)
 from assistant.settings import Settings
 
 
@@ -101,3 +106,34 @@ def invoke_error(exc: Exception, settings: Settings) -> DevrelError:
         )
     first = str(exc).splitlines()[0] if str(exc) else ""
     return ProviderUnavailable(f"The chat model failed: {name}: {first}", fix="see the log")
+
+
+def model_status(settings: Settings) -> tuple[bool, str]:
+    """Whether the configured chat model can answer, checked cheaply (for readiness probes)."""
+    llm = settings.llm
+    if llm.provider == "fake":
+        return True, "fake chat model (tests)"
+    if llm.provider == "openai":
+        import httpx
+
+        if not llm.base_url:
+            return bool(llm.api_key), "hosted OpenAI endpoint" if llm.api_key else "no endpoint"
+        headers = {"Authorization": f"Bearer {llm.api_key.get_secret_value()}"} if llm.api_key \
+            else {}
+        try:
+            response = httpx.get(llm.base_url.rstrip("/") + "/models", headers=headers,
+                                 timeout=3.0)
+        except httpx.HTTPError as exc:
+            return False, f"{llm.base_url} unreachable: {type(exc).__name__}"
+        return response.status_code < 500, f"{llm.base_url} answered {response.status_code}"
+    if llm.model_path is not None:
+        path = llm.model_path.expanduser()
+        return path.is_file(), f"{path} {'exists' if path.is_file() else 'is missing'}"
+    target = settings.models_dir / QWEN_CODER_1_5B.filename
+    if target.is_file():
+        return True, f"{target.name} assembled"
+    try:
+        locate_slices(QWEN_CODER_1_5B)
+    except DevrelError as exc:
+        return False, str(exc)
+    return True, f"{QWEN_CODER_1_5B.name} slices installed (assembled on first draft)"

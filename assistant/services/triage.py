@@ -1,4 +1,4 @@
-"""Triage drafting as a service: store the request, run the chain, record the result."""
+"""Triage drafting as a service: run the chain on an issue, store the result for review."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from assistant.errors import DevrelError
 from assistant.project_files import load_project_files
 from assistant.prompting import load_prompt
 from assistant.providers.model_files import Progress
-from assistant.store.drafts import DraftRecord
+from assistant.services.drafting import DraftResult
+from assistant.store.drafts import DraftContent, DraftRecord
 from assistant.store.models import DraftKind, DraftStatus
 from assistant.triage.chain import TriagePrompts, draft_triage
-from assistant.triage.models import IssueInput
+from assistant.triage.models import IssueInput, TriageDraft
 
 
 def triage_prompts(ctx: AppContext) -> TriagePrompts:
@@ -20,36 +21,63 @@ def triage_prompts(ctx: AppContext) -> TriagePrompts:
                            for name in ("triage_reply", "triage_summary", "translate")))
 
 
-def create_triage_draft(
-    ctx: AppContext, issue: IssueInput, project: str | None = None,
-    progress: Progress | None = None,
-) -> DraftRecord:
-    """Draft a triage reply and put it in the review queue; a failure is stored, then raised."""
-    issue.require_text()
-    project = project or ctx.settings.project
-    store = ctx.drafts()
-    title = issue.title or issue.body[:80]
-    record = store.create(
-        kind=DraftKind.TRIAGE, project=project, title=title,
-        input=issue.model_dump(), status=DraftStatus.DRAFTING,
+def triage_content(draft: TriageDraft) -> DraftContent:
+    """Revision 1 of a triage draft: the reply, its translation, labels and duplicates."""
+    return DraftContent(
+        text=draft.reply_markdown if draft.reply_needed else "",
+        translation=draft.reply_en,
+        labels=[label.name for label in draft.labels],
+        duplicates=[dup.number for dup in draft.duplicates],
     )
-    try:
-        prompts = triage_prompts(ctx)
-        index = ctx.index(project)
-        draft = draft_triage(
-            issue, settings=ctx.settings, index=index, chat_model=ctx.chat_model(progress),
-            prompts=prompts, files=load_project_files(index),
-        )
-    except DevrelError as exc:
-        store.fail(record.id, str(exc))
-        raise
-    return store.complete(
-        record.id,
+
+
+def draft_issue(
+    ctx: AppContext, issue: IssueInput, project: str, progress: Progress | None = None
+) -> DraftResult:
+    """Run the triage chain on one issue."""
+    prompts = triage_prompts(ctx)
+    index = ctx.index(project)
+    draft = draft_triage(
+        issue, settings=ctx.settings, index=index, chat_model=ctx.chat_model(progress),
+        prompts=prompts, files=load_project_files(index),
+    )
+    return DraftResult(
         output=draft.model_dump(mode="json", exclude={"docs"}),
         sources=[d.model_dump(mode="json") for d in draft.docs],
+        content=triage_content(draft),
         prompt_name=prompts.reply.name,
         prompt_version=prompts.reply.version,
         model=draft.model,
-        language=draft.language,
         confidence=draft.confidence,
+        language=draft.language,
     )
+
+
+def create_triage_draft(
+    ctx: AppContext, issue: IssueInput, project: str | None = None,
+    progress: Progress | None = None, requested_by: str = "cli",
+) -> DraftRecord:
+    """Draft a triage reply now (no queue) and put it in the review queue.
+
+    A failure is stored with the draft, then raised.
+    """
+    issue.require_text()
+    project = project or ctx.settings.project
+    store = ctx.drafts()
+    record = store.create(
+        kind=DraftKind.TRIAGE, project=project, title=issue.title or issue.body[:80],
+        input=issue.model_dump(), status=DraftStatus.DRAFTING, requested_by=requested_by,
+    )
+    try:
+        result = draft_issue(ctx, issue, project, progress)
+    except DevrelError as exc:
+        store.fail(record.id, str(exc))
+        raise
+    done = store.complete(
+        record.id, token=None, output=result.output, sources=result.sources,
+        content=result.content, prompt_name=result.prompt_name,
+        prompt_version=result.prompt_version, model=result.model,
+        confidence=result.confidence, language=result.language, actor=requested_by,
+    )
+    assert done is not None
+    return done

@@ -1,0 +1,1 @@
+"""The HTTP service (FastAPI, ``/v1``): thin routers over the services in ``assistant.services``."""

@@ -1,0 +1,104 @@
+"""What routes depend on: the shared services, and the caller's key, role and rate limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from assistant.api.errors import ApiError
+from assistant.context import AppContext
+from assistant.jobs.queue import JobQueue
+from assistant.store.deliveries import DeliveryStore
+from assistant.store.keys import KeyRecord, KeyStore
+from assistant.store.models import Role
+
+
+class RateLimiter:
+    """Requests per API key in a moving window (memory, or Redis shared by API processes)."""
+
+    def __init__(self, rate: str, storage_uri: str) -> None:
+        from limits import parse
+        from limits.storage import storage_from_string
+        from limits.strategies import MovingWindowRateLimiter
+
+        self.item = parse(rate)
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+
+    def hit(self, key: str) -> bool:
+        return self._limiter.hit(self.item, "devrel-api", key)
+
+
+@dataclass
+class Services:
+    """Everything a request may use; built once per app by ``create_app``."""
+
+    ctx: AppContext
+    queue: JobQueue
+    keys: KeyStore
+    deliveries: DeliveryStore
+    limiter: RateLimiter
+    metrics: Any
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer …`")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key.")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the key's name goes into the audit log."""
+
+    key: KeyRecord
+
+    @property
+    def name(self) -> str:
+        return f"{self.key.name} (key {self.key.id})"
+
+
+def _authenticate(
+    services: ServicesDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+    header: Annotated[str | None, Security(_header)] = None,
+) -> Caller:
+    secret = header or (bearer.credentials if bearer else None)
+    if not secret:
+        raise ApiError(401, "unauthorized", "An API key is required.",
+                       "send `Authorization: Bearer <key>` (create one with `devrel keys create`)",
+                       {"WWW-Authenticate": "Bearer"})
+    key = services.keys.verify(secret)
+    if key is None:
+        raise ApiError(401, "unauthorized", "The API key is not valid or was revoked.",
+                       "check the key, or create a new one with `devrel keys create`",
+                       {"WWW-Authenticate": "Bearer"})
+    if not services.limiter.hit(str(key.id)):
+        raise ApiError(429, "rate_limited",
+                       f"Too many requests for this key (limit {services.limiter.item}).",
+                       "slow down and retry in a few seconds", {"Retry-After": "5"})
+    return Caller(key)
+
+
+def require(role: Role) -> Any:
+    """A dependency: the caller, if their key's role is ``role`` or higher."""
+
+    def check(caller: Annotated[Caller, Depends(_authenticate)]) -> Caller:
+        if caller.key.role.rank < role.rank:
+            raise ApiError(403, "forbidden",
+                           f"This needs a {role.value} key; yours is {caller.key.role.value}.",
+                           f"use a key created with `devrel keys create --role {role.value}`")
+        return caller
+
+    return check
+
+
+BotDep = Annotated[Caller, Depends(require(Role.BOT))]
+ReviewerDep = Annotated[Caller, Depends(require(Role.REVIEWER))]
+AdminDep = Annotated[Caller, Depends(require(Role.ADMIN))]

@@ -1,0 +1,204 @@
+"""Drafts: create (queued for a worker), list, read, edit, approve, reject, publish."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from assistant.api.deps import BotDep, ReviewerDep, Services, ServicesDep
+from assistant.api.errors import ErrorResponse
+from assistant.api.schemas import (
+    Accepted,
+    AnnouncementRequest,
+    ApproveRequest,
+    AuditOut,
+    DraftList,
+    DraftOut,
+    DraftSummary,
+    EditRequest,
+    MeetingSummaryRequest,
+    NewcomerGuideRequest,
+    RejectRequest,
+    ReleaseNotesRequest,
+    RevisionOut,
+    TriageRequest,
+)
+from assistant.services import review
+from assistant.services.drafting import request_draft
+from assistant.store.drafts import DraftRecord
+from assistant.store.models import DraftKind, DraftStatus
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1/drafts", tags=["drafts"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422, 429)}
+CREATE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    200: {"model": DraftOut, "description": "With `?wait=true`, the finished draft."},
+    501: {"model": ErrorResponse, "description": "No chain drafts this kind yet."},
+}
+DONE = {DraftStatus.PENDING_REVIEW, DraftStatus.FAILED}
+WaitQuery = Annotated[bool, Query(description="Wait (up to api.wait_max_s) for the draft.")]
+IdempotencyKey = Annotated[str | None, Header(
+    max_length=200, description="Send the same key again to get the same draft, not a new one.")]
+
+
+def _out(services: Services, record: DraftRecord) -> DraftOut:
+    content = None
+    if record.revision:
+        content = services.ctx.drafts().content(record.id).content
+    return DraftOut(**record.model_dump(), content=content)
+
+
+async def _create(services: Services, request: Request, response: Response, kind: str,
+                  data: dict[str, Any], project: str | None, caller: BotDep, wait: bool,
+                  idempotency_key: str | None) -> Any:
+    dedupe = f"api:{caller.key.id}:{idempotency_key}" if idempotency_key else None
+    record = await run_in_threadpool(request_draft, services.ctx, kind, data, project=project,
+                                     requested_by=caller.name, dedupe_key=dedupe)
+    if record.status == DraftStatus.QUEUED:
+        try:
+            await run_in_threadpool(services.queue.submit, [record.id])
+        except Exception:  # stored already: the workers' sweep enqueues it
+            log.warning("could not enqueue draft %s now; the sweep will", record.id)
+    if wait:
+        deadline = time.monotonic() + services.ctx.settings.api.wait_max_s
+        while record.status not in DONE and time.monotonic() < deadline:
+            await asyncio.sleep(0.25)
+            record = await run_in_threadpool(services.ctx.drafts().get, record.id)
+        if record.status in DONE:
+            response.status_code = 200
+            return await run_in_threadpool(_out, services, record)
+    response.status_code = 202
+    return Accepted(id=record.id, status=record.status,
+                    url=str(request.url_for("get_draft", draft_id=record.id)))
+
+
+@router.post("/triage", status_code=202, response_model=Accepted | DraftOut,
+             responses=CREATE_RESPONSES)
+async def create_triage(body: TriageRequest, services: ServicesDep, request: Request,
+                        response: Response, caller: BotDep, wait: WaitQuery = False,
+                        idempotency_key: IdempotencyKey = None) -> Any:
+    """Queue a triage draft for an issue (labels, duplicates, docs, missing info, reply)."""
+    return await _create(services, request, response, DraftKind.TRIAGE,
+                         body.issue.model_dump(), body.project, caller, wait, idempotency_key)
+
+
+@router.post("/release-notes", status_code=202, response_model=Accepted | DraftOut,
+             responses=CREATE_RESPONSES)
+async def create_release_notes(body: ReleaseNotesRequest, services: ServicesDep, request: Request,
+                               response: Response, caller: BotDep, wait: WaitQuery = False,
+                               idempotency_key: IdempotencyKey = None) -> Any:
+    """Queue bilingual release notes for a version."""
+    return await _create(services, request, response, DraftKind.RELEASE_NOTES,
+                         body.model_dump(exclude={"project"}), body.project, caller, wait,
+                         idempotency_key)
+
+
+@router.post("/announcement", status_code=202, response_model=Accepted | DraftOut,
+             responses=CREATE_RESPONSES)
+async def create_announcement(body: AnnouncementRequest, services: ServicesDep, request: Request,
+                              response: Response, caller: BotDep, wait: WaitQuery = False,
+                              idempotency_key: IdempotencyKey = None) -> Any:
+    """Queue an announcement (blog post) draft from release notes."""
+    return await _create(services, request, response, DraftKind.ANNOUNCEMENT,
+                         body.model_dump(exclude={"project"}), body.project, caller, wait,
+                         idempotency_key)
+
+
+@router.post("/newcomer-guide", status_code=202, response_model=Accepted | DraftOut,
+             responses=CREATE_RESPONSES)
+async def create_newcomer_guide(body: NewcomerGuideRequest, services: ServicesDep,
+                                request: Request, response: Response, caller: BotDep,
+                                wait: WaitQuery = False,
+                                idempotency_key: IdempotencyKey = None) -> Any:
+    """Queue a newcomer guide for an interest, in English or Chinese."""
+    return await _create(services, request, response, DraftKind.NEWCOMER_GUIDE,
+                         body.model_dump(exclude={"project"}), body.project, caller, wait,
+                         idempotency_key)
+
+
+@router.post("/meeting-summary", status_code=202, response_model=Accepted | DraftOut,
+             responses=CREATE_RESPONSES)
+async def create_meeting_summary(body: MeetingSummaryRequest, services: ServicesDep,
+                                 request: Request, response: Response, caller: BotDep,
+                                 wait: WaitQuery = False,
+                                 idempotency_key: IdempotencyKey = None) -> Any:
+    """Queue a summary of meeting notes."""
+    return await _create(services, request, response, DraftKind.MEETING_SUMMARY,
+                         body.model_dump(exclude={"project"}), body.project, caller, wait,
+                         idempotency_key)
+
+
+@router.get("", response_model=DraftList, responses=ERRORS)
+def list_drafts(
+    services: ServicesDep, _: BotDep,
+    status: Annotated[DraftStatus | None, Query()] = None,
+    kind: Annotated[DraftKind | None, Query()] = None,
+    project: Annotated[str | None, Query(max_length=64)] = None,
+    language: Annotated[str | None, Query(max_length=16)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> DraftList:
+    """Drafts, newest first, filtered by status, kind, project and language."""
+    store = services.ctx.drafts()
+    records = store.list(status=status, kind=kind, project=project, language=language,
+                         limit=limit, offset=offset)
+    return DraftList(items=[DraftSummary.model_validate(r) for r in records],
+                     counts=store.counts(project))
+
+
+@router.get("/{draft_id}", response_model=DraftOut, responses=ERRORS, name="get_draft")
+def get_draft(draft_id: int, services: ServicesDep, _: BotDep) -> DraftOut:
+    """One draft: input, output, sources, status, and its newest revision."""
+    return _out(services, services.ctx.drafts().get(draft_id))
+
+
+@router.get("/{draft_id}/revisions", response_model=list[RevisionOut], responses=ERRORS)
+def list_revisions(draft_id: int, services: ServicesDep, _: BotDep) -> list[RevisionOut]:
+    """Every revision: 1 is the model's draft, later ones are reviewers' edits."""
+    return [RevisionOut(**r.model_dump()) for r in services.ctx.drafts().revisions(draft_id)]
+
+
+@router.get("/{draft_id}/audit", response_model=list[AuditOut], responses=ERRORS)
+def draft_audit(draft_id: int, services: ServicesDep, _: BotDep) -> list[AuditOut]:
+    """Who did what to the draft, and when."""
+    store = services.ctx.drafts()
+    store.get(draft_id)
+    return [AuditOut(**a.model_dump()) for a in store.audit(draft_id)]
+
+
+@router.post("/{draft_id}/edit", response_model=DraftOut, responses=ERRORS)
+def edit_draft(draft_id: int, body: EditRequest, services: ServicesDep,
+               caller: ReviewerDep) -> DraftOut:
+    """Save an edit as a new revision (labels only from the project's label set)."""
+    record = review.edit_draft(services.ctx, draft_id, body.content, caller.name, body.note,
+                               body.base_revision)
+    return _out(services, record)
+
+
+@router.post("/{draft_id}/approve", response_model=DraftOut, responses=ERRORS)
+def approve_draft(draft_id: int, services: ServicesDep, caller: ReviewerDep,
+                  body: ApproveRequest | None = None) -> DraftOut:
+    """Approve the newest revision; only approved drafts can be published."""
+    revision = body.revision if body else None
+    return _out(services, review.approve_draft(services.ctx, draft_id, caller.name, revision))
+
+
+@router.post("/{draft_id}/reject", response_model=DraftOut, responses=ERRORS)
+def reject_draft(draft_id: int, body: RejectRequest, services: ServicesDep,
+                 caller: ReviewerDep) -> DraftOut:
+    """Reject a draft, with a reason for the record."""
+    return _out(services, review.reject_draft(services.ctx, draft_id, caller.name, body.reason))
+
+
+@router.post("/{draft_id}/publish", response_model=DraftOut,
+             responses={**ERRORS, 502: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+def publish_draft(draft_id: int, services: ServicesDep, caller: ReviewerDep) -> DraftOut:
+    """Post an approved triage draft to its GitHub issue (comment and labels), once."""
+    return _out(services, review.publish_draft(services.ctx, draft_id, caller.name))

@@ -1,0 +1,49 @@
+"""Projects: what their index holds, and re-syncing their configured sources."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from assistant.api.deps import AdminDep, BotDep, ServicesDep
+from assistant.api.errors import ErrorResponse
+from assistant.api.schemas import SyncAccepted
+from assistant.errors import NotFound
+
+router = APIRouter(prefix="/v1/projects", tags=["projects"])
+ProjectPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    c: {"model": ErrorResponse} for c in (401, 403, 404, 422, 429)}
+
+
+def _known(services: Any, project: str) -> None:
+    settings = services.ctx.settings
+    if project != settings.project and project not in settings.projects:
+        raise NotFound(f"Project {project!r} is not configured.",
+                       fix="add it under `projects:` in the config file")
+
+
+@router.get("", response_model=list[str], responses=ERRORS)
+def list_projects(services: ServicesDep, _: BotDep) -> list[str]:
+    """The configured projects."""
+    settings = services.ctx.settings
+    return sorted({settings.project, *settings.projects})
+
+
+@router.get("/{project}/index", responses=ERRORS)
+def project_index(project: ProjectPath, services: ServicesDep, _: BotDep) -> dict[str, Any]:
+    """Sources, passage counts and last sync of a project's index."""
+    from assistant.services.index_info import index_summary
+
+    _known(services, project)
+    return index_summary(services.ctx, project)
+
+
+@router.post("/{project}/sync", status_code=202, response_model=SyncAccepted, responses=ERRORS)
+def sync_project(project: ProjectPath, services: ServicesDep, caller: AdminDep) -> SyncAccepted:
+    """Queue a re-sync of the project's configured sources (only what changed is embedded)."""
+    _known(services, project)
+    services.queue.submit_sync(project)
+    services.ctx.drafts().log(caller.name, "sync_requested", {"project": project})
+    return SyncAccepted(project=project)

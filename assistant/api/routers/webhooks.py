@@ -1,0 +1,57 @@
+"""GitHub webhooks: signed, deduplicated by delivery, answered well within GitHub's 10 s."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from assistant.api.deps import ServicesDep
+from assistant.api.errors import ApiError, ErrorResponse
+from assistant.api.schemas import WebhookResult
+from assistant.services.webhooks import handle_event, parse_payload, signature_ok
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+
+@router.post("/github", response_model=WebhookResult, status_code=202,
+             responses={c: {"model": ErrorResponse} for c in (400, 401, 413, 422, 503)}
+             | {200: {"model": WebhookResult, "description": "Seen before, or a ping."}})
+async def github_webhook(
+    request: Request, response: Response, services: ServicesDep,
+    x_github_event: Annotated[str, Header(max_length=50)],
+    x_github_delivery: Annotated[str, Header(max_length=100)],
+    x_hub_signature_256: Annotated[str | None, Header(max_length=100)] = None,
+) -> Any:
+    """Receive a GitHub event: issues.opened queues a triage draft, a release asks for notes."""
+    secret = services.ctx.settings.api.webhook_secret
+    if secret is None:
+        raise ApiError(503, "webhooks_disabled", "Webhooks are off: no secret is configured.",
+                       "set DEVREL_API__WEBHOOK_SECRET to the webhook's secret")
+    body = await request.body()
+    if not signature_ok(secret.get_secret_value(), body, x_hub_signature_256):
+        raise ApiError(401, "bad_signature", "X-Hub-Signature-256 does not match the body.",
+                       "check that GitHub and DEVREL_API__WEBHOOK_SECRET share the secret")
+    payload = parse_payload(body)
+    if not await run_in_threadpool(services.deliveries.first_time, x_github_delivery,
+                                   x_github_event):
+        response.status_code = 200
+        return WebhookResult(status="duplicate", reason="delivery already handled")
+    try:
+        outcome = await run_in_threadpool(handle_event, services.ctx, x_github_event, payload)
+    except Exception:
+        await run_in_threadpool(services.deliveries.forget, x_github_delivery)
+        raise
+    await run_in_threadpool(services.deliveries.outcome, x_github_delivery,
+                            f"{outcome.status}: {outcome.reason}", outcome.draft_id)
+    if outcome.draft_id is not None:
+        try:
+            await run_in_threadpool(services.queue.submit, [outcome.draft_id])
+        except Exception:  # stored: the workers' sweep enqueues it
+            log.warning("could not enqueue draft %s now; the sweep will", outcome.draft_id)
+    response.status_code = 202 if outcome.status == "queued" else 200
+    return WebhookResult(status=outcome.status, draft_id=outcome.draft_id,  # type: ignore[arg-type]
+                         reason=outcome.reason)

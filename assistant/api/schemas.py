@@ -1,0 +1,203 @@
+"""Request and response models of the API, with the examples shown in its OpenAPI docs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.store.drafts import DraftContent, DraftRecord
+from assistant.store.models import Role
+from assistant.triage.models import IssueInput
+
+PROJECT = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$",
+                description="Project (default: the configured one).", examples=["kvlite"])
+
+
+class TriageRequest(BaseModel):
+    """An issue to triage."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "project": "kvlite",
+        "issue": {"title": "database is locked after a crash",
+                  "body": "kvlite 0.4.1 on Linux: after kill -9 every open() fails with "
+                          "'database is locked'.", "author": "alice",
+                  "repo": "example-org/kvlite", "number": 101},
+    }]})
+
+    project: str | None = PROJECT
+    issue: IssueInput
+
+
+class ReleaseNotesRequest(BaseModel):
+    """Release notes for a change range or a list of changes."""
+
+    project: str | None = PROJECT
+    version: str = Field(..., max_length=64, examples=["v0.5.0"])
+    from_ref: str | None = Field(None, max_length=200, examples=["v0.4.0"])
+    to_ref: str | None = Field(None, max_length=200, examples=["v0.5.0"])
+    changes: list[str] = Field(default_factory=list, max_length=2000)
+
+
+class AnnouncementRequest(BaseModel):
+    """An announcement (blog post) from release notes."""
+
+    project: str | None = PROJECT
+    release_notes_draft_id: int | None = None
+    text: str | None = Field(None, max_length=60_000)
+
+
+class NewcomerGuideRequest(BaseModel):
+    """A guide for a newcomer with an interest, in a language."""
+
+    project: str | None = PROJECT
+    interest: str = Field(..., max_length=500, examples=["storage engine"])
+    language: Literal["en", "zh"] = "en"
+
+
+class MeetingSummaryRequest(BaseModel):
+    """A summary of meeting notes."""
+
+    project: str | None = PROJECT
+    notes: str = Field(..., max_length=200_000)
+    language: Literal["en", "zh"] | None = None
+
+
+class Accepted(BaseModel):
+    """A draft was stored and queued; poll ``GET /v1/drafts/{id}``."""
+
+    id: int
+    status: str
+    url: str = Field(description="Where to read the draft.")
+
+
+class DraftOut(DraftRecord):
+    """A draft with its newest revision (what a reviewer edits)."""
+
+    content: DraftContent | None = None
+
+
+class DraftSummary(BaseModel):
+    """A draft in a list."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    project: str
+    status: str
+    title: str
+    language: str | None
+    confidence: float | None
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class DraftList(BaseModel):
+    items: list[DraftSummary]
+    counts: dict[str, int] = Field(description="Drafts per status (all kinds, all languages).")
+
+
+class EditRequest(BaseModel):
+    """A reviewer's edit; ``base_revision`` guards against overwriting someone else's edit."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "content": {"text": "Thanks for the report! …", "labels": ["bug"], "duplicates": []},
+        "base_revision": 1, "note": "softer wording",
+    }]})
+
+    content: DraftContent
+    base_revision: int | None = Field(None, ge=1)
+    note: str | None = Field(None, max_length=2000)
+
+
+class ApproveRequest(BaseModel):
+    revision: int | None = Field(None, ge=1, description="The revision reviewed (must be newest).")
+
+
+class RejectRequest(BaseModel):
+    reason: str = Field(..., min_length=1, max_length=2000,
+                        examples=["not a bug: works as designed"])
+
+
+class SearchRequest(BaseModel):
+    """A query over a project's index."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"query": "database is locked", "project": "kvlite", "k": 3}]})
+
+    query: str = Field(..., min_length=1, max_length=2000)
+    project: str | None = PROJECT
+    k: int = Field(5, ge=1, le=50)
+    kind: Literal["doc", "issue", "pull_request", "meeting_notes"] | None = None
+    mode: Literal["dense", "bm25", "hybrid"] | None = None
+
+
+class SearchHit(BaseModel):
+    score: float
+    scores: dict[str, float]
+    kind: str | None
+    url: str
+    title: str
+    heading: str
+    path: str
+    language: str | None
+    text: str
+
+
+class KeyCreate(BaseModel):
+    name: str = Field(..., min_length=1, max_length=100, examples=["triage-bot"])
+    role: Role = Role.BOT
+
+
+class KeyOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    role: Role
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class KeyCreated(KeyOut):
+    secret: str = Field(description="Shown once; store it now.")
+
+
+class RevisionOut(BaseModel):
+    number: int
+    content: DraftContent
+    author: str
+    note: str | None
+    created_at: datetime
+
+
+class AuditOut(BaseModel):
+    id: int
+    draft_id: int | None
+    actor: str
+    action: str
+    detail: dict[str, Any]
+    at: datetime
+
+
+class SyncAccepted(BaseModel):
+    project: str
+    status: Literal["queued"] = "queued"
+
+
+class WebhookResult(BaseModel):
+    status: Literal["queued", "duplicate", "ignored", "pong"]
+    draft_id: int | None = None
+    reason: str | None = None
+
+
+class Check(BaseModel):
+    ok: bool
+    detail: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, Check]

@@ -1,0 +1,193 @@
+"""Drafting as a job: which chain drafts which kind, and running one claimed draft.
+
+A kind without a chain yet raises :class:`ChainNotAvailable` (the API answers 501).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from assistant.context import AppContext
+from assistant.errors import ChainNotAvailable, DevrelError, InvalidInput, ProviderUnavailable
+from assistant.store.drafts import DraftContent, DraftRecord
+from assistant.store.models import DraftKind
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DraftResult:
+    """What a chain hands back for the store."""
+
+    output: dict[str, Any]
+    sources: list[dict[str, Any]]
+    content: DraftContent
+    prompt_name: str
+    prompt_version: int
+    model: str
+    confidence: float | None
+    language: str | None
+
+
+@dataclass(frozen=True)
+class DraftKindSpec:
+    """How a kind's input is checked and titled, and the chain that drafts it."""
+
+    parse: Callable[[dict[str, Any]], Any]
+    title: Callable[[Any], str]
+    run: Callable[[AppContext, DraftRecord], DraftResult] | None
+    issue: str  # where the chain is (for the 501 message)
+
+
+def _triage_run(ctx: AppContext, record: DraftRecord) -> DraftResult:
+    from assistant.services.triage import draft_issue
+    from assistant.triage.models import IssueInput
+
+    return draft_issue(ctx, IssueInput.model_validate(record.input), record.project)
+
+
+def _triage_parse(data: dict[str, Any]) -> Any:
+    from assistant.triage.models import IssueInput
+
+    issue = IssueInput.model_validate(data)
+    issue.require_text()
+    return issue
+
+
+def _generic_parse(data: dict[str, Any]) -> dict[str, Any]:
+    return data
+
+
+KINDS: dict[str, DraftKindSpec] = {
+    DraftKind.TRIAGE: DraftKindSpec(
+        _triage_parse, lambda i: i.title or i.body[:80], _triage_run, "triage drafts"),
+    DraftKind.RELEASE_NOTES: DraftKindSpec(
+        _generic_parse, lambda d: str(d.get("title") or "release notes"), None,
+        "the release-notes issue"),
+    DraftKind.ANNOUNCEMENT: DraftKindSpec(
+        _generic_parse, lambda d: str(d.get("title") or "announcement"), None,
+        "the release-notes issue"),
+    DraftKind.NEWCOMER_GUIDE: DraftKindSpec(
+        _generic_parse, lambda d: str(d.get("title") or "newcomer guide"), None,
+        "the newcomer-guides issue"),
+    DraftKind.MEETING_SUMMARY: DraftKindSpec(
+        _generic_parse, lambda d: str(d.get("title") or "meeting summary"), None,
+        "the meeting-summaries issue"),
+}
+
+
+def kind_spec(kind: str) -> DraftKindSpec:
+    """The spec of a kind that has a chain; a clear error otherwise."""
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise InvalidInput(f"Unknown draft kind {kind!r}.", fix=f"use one of: {', '.join(KINDS)}")
+    if spec.run is None:
+        raise ChainNotAvailable(
+            f"Drafting {kind.replace('_', ' ')} is not available yet: its chain is built in "
+            f"{spec.issue}.", fix="create triage drafts for now")
+    return spec
+
+
+def request_draft(
+    ctx: AppContext, kind: str, data: dict[str, Any], *, project: str | None,
+    requested_by: str, dedupe_key: str | None = None,
+) -> DraftRecord:
+    """Check the input and store a queued draft (the caller enqueues it)."""
+    spec = kind_spec(kind)
+    try:
+        parsed = spec.parse(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "input"
+        raise InvalidInput(f"Invalid {kind} input at {where}: {err['msg']}.",
+                           fix="see the request examples in the API docs") from None
+    payload = parsed.model_dump() if hasattr(parsed, "model_dump") else parsed
+    return ctx.drafts().create(
+        kind=kind, project=project or ctx.settings.project, title=spec.title(parsed),
+        input=payload, requested_by=requested_by, dedupe_key=dedupe_key,
+    )
+
+
+class _Heartbeat:
+    """Renews a job's lease while it runs; notices when the job was taken over."""
+
+    def __init__(self, ctx: AppContext, draft_id: int, token: str) -> None:
+        self.ctx, self.draft_id, self.token = ctx, draft_id, token
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name=f"lease-{draft_id}")
+
+    def _run(self) -> None:
+        lease = self.ctx.settings.queue.lease_s
+        while not self._stop.wait(lease / 4):
+            try:
+                if not self.ctx.drafts().renew(self.draft_id, self.token, lease):
+                    self.lost = True
+                    return
+            except Exception:  # the database may blip; the next beat tries again
+                log.warning("could not renew the lease of draft %s", self.draft_id)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+TRANSIENT = (ProviderUnavailable,)
+
+
+def run_draft_job(ctx: AppContext, draft_id: int, worker: str) -> float | None:
+    """Claim and draft one queued draft. Returns a retry delay in seconds, or None when done.
+
+    A draft another worker holds (or that is finished) is left alone; a transient failure
+    (model endpoint down) gives the job back for a retry; other failures mark it failed.
+    """
+    store, queue = ctx.drafts(), ctx.settings.queue
+    claim = store.claim(draft_id, queue.lease_s, worker)
+    if claim is None:
+        return None
+    record = claim.draft
+    if record.attempts > queue.max_attempts:
+        store.fail(draft_id, f"Gave up after {queue.max_attempts} attempts (the worker stopped "
+                   "or failed each time).", token=claim.token)
+        return None
+    try:
+        spec = kind_spec(record.kind)
+        assert spec.run is not None
+        with _Heartbeat(ctx, draft_id, claim.token):
+            result = spec.run(ctx, record)
+    except TRANSIENT as exc:
+        return _retry_or_fail(ctx, record, claim.token, str(exc))
+    except DevrelError as exc:
+        store.fail(draft_id, str(exc), token=claim.token)
+        return None
+    except Exception as exc:  # a bug or a crash in a library: retry, then fail readably
+        log.exception("drafting %s failed", draft_id)
+        return _retry_or_fail(ctx, record, claim.token,
+                              f"unexpected {type(exc).__name__}: {exc}")
+    store.complete(
+        draft_id, token=claim.token, output=result.output, sources=result.sources,
+        content=result.content, prompt_name=result.prompt_name,
+        prompt_version=result.prompt_version, model=result.model,
+        confidence=result.confidence, language=result.language, actor=worker,
+    )
+    return None
+
+
+def _retry_or_fail(ctx: AppContext, record: DraftRecord, token: str, error: str) -> float | None:
+    queue = ctx.settings.queue
+    if record.attempts >= queue.max_attempts:
+        ctx.drafts().fail(record.id, f"{error} (after {record.attempts} attempts)", token=token)
+        return None
+    ctx.drafts().release(record.id, token, error)
+    return queue.retry_delay_s * 2 ** (record.attempts - 1)

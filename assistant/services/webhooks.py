@@ -1,0 +1,88 @@
+"""GitHub webhooks: verify the signature, act on each delivery once, map events to drafts.
+
+``issues.opened`` queues a triage draft; ``release.published`` (and, when enabled, a pushed
+tag) asks for release notes. What each project reacts to is ``projects.<name>.triggers``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.context import AppContext
+from assistant.errors import ChainNotAvailable, InvalidInput
+from assistant.issue_files import issue_from_json
+from assistant.services.drafting import request_draft
+from assistant.store.models import DraftKind
+
+
+def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    """``X-Hub-Signature-256`` is ``sha256=<HMAC-SHA256 of the raw body>``; compared in
+    constant time."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), header.strip().encode())
+
+
+@dataclass
+class Outcome:
+    """What a delivery led to."""
+
+    status: str  # queued, ignored, pong
+    reason: str
+    draft_id: int | None = None
+
+
+def parse_payload(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"The webhook body is not JSON: {exc}.",
+                           fix="configure the webhook with content type application/json") from None
+    if not isinstance(payload, dict):
+        raise InvalidInput("The webhook body is not a JSON object.", fix="check the sender")
+    return payload
+
+
+def handle_event(ctx: AppContext, event: str, payload: dict[str, Any]) -> Outcome:
+    """Turn one GitHub event into a stored, queued draft (or say why not)."""
+    if event == "ping":
+        return Outcome("pong", "webhook configured")
+    repo = str((payload.get("repository") or {}).get("full_name") or "")
+    project = ctx.settings.project_for_repo(repo) if repo else None
+    if project is None:
+        return Outcome("ignored", f"repository {repo or '(none)'} is not a configured project")
+    triggers = ctx.settings.project_settings(project).triggers
+    action = payload.get("action")
+    if event == "issues" and action == "opened":
+        if not triggers.issues_opened:
+            return Outcome("ignored", f"{project}: issues.opened does not trigger drafts")
+        data = payload.get("issue")
+        if not isinstance(data, dict):
+            raise InvalidInput("issues.opened without an issue object.", fix="check the sender")
+        issue = issue_from_json(data, "the webhook's issue")
+        issue = issue.model_copy(update={"repo": issue.repo or repo})
+        record = request_draft(ctx, DraftKind.TRIAGE, issue.model_dump(), project=project,
+                               requested_by="github-webhook",
+                               dedupe_key=f"github:{repo}#{issue.number}:opened")
+        return Outcome("queued", f"triage draft for {repo}#{issue.number}", record.id)
+    release = event == "release" and action == "published" and triggers.release_published
+    tag = (event == "push" and str(payload.get("ref", "")).startswith("refs/tags/")
+           and payload.get("created") and triggers.tag_pushed)
+    if release or tag:
+        version = (payload.get("release") or {}).get("tag_name") if release else \
+            str(payload["ref"]).removeprefix("refs/tags/")
+        try:
+            record = request_draft(
+                ctx, DraftKind.RELEASE_NOTES, {"version": str(version)[:64]}, project=project,
+                requested_by="github-webhook", dedupe_key=f"github:{repo}@{version}:release")
+        except ChainNotAvailable as exc:
+            return Outcome("ignored", exc.message)
+        return Outcome("queued", f"release notes for {repo}@{version}", record.id)
+    return Outcome("ignored", f"{event}.{action or ''} does not trigger drafts".replace(". ", " "))
+
+
