@@ -149,6 +149,8 @@ class ProjectSources(BaseModel):
     root: Path | None = Field(None, description="Project root: labels.json, issue templates, "
                               "glossary.yaml.")
     docs: Path | None = Field(None, description="Docs folder.")
+    docs_repo_path: str = Field("docs", description="Where the docs folder is in the repo "
+                                "(for citation URLs).")
     issues: list[Path] = Field(default_factory=list, description="Issue/PR JSON dumps.")
     notes: Path | None = Field(None, description="Meeting-notes folder.")
     github: bool = Field(False, description="Also sync issues live from GitHub (needs repo).")

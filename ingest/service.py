@@ -272,7 +272,7 @@ def sync_project(
         raise InvalidInput(f"Project {index.project!r} has no sources configured.",
                            fix=f"set projects.{index.project}.sources in the config file")
     if sources.docs:
-        note("docs", ingest_docs(settings, index, sources.docs, repo_path="docs",
+        note("docs", ingest_docs(settings, index, sources.docs, repo_path=sources.docs_repo_path,
                                  progress=bar("docs")))
     if sources.issues:
         note("issues", ingest_issue_files(settings, index, sources.issues, progress=bar("issues")))

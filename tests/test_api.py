@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -277,3 +278,31 @@ def test_github_webhook_drafts_once_per_delivery(api: Api) -> None:
     record = api.ctx.drafts().get(body["draft_id"])
     assert record.input["number"] == 12 and record.input["repo"] == REPO
     assert record.requested_by == "github-webhook"
+
+
+def test_admin_resyncs_a_project_through_the_queue(triage_ctx: AppContext) -> None:
+    from tests.conftest import EXAMPLE
+
+    ctx = AppContext(get_settings(
+        profile="test", data_dir=triage_ctx.settings.data_dir,
+        projects={"kvlite": {"repo": REPO, "sources": {
+            "root": str(EXAMPLE), "docs": str(EXAMPLE / "docs"),
+            "notes": str(EXAMPLE / "meeting_notes")}}}))
+    keys = KeyStore(ctx.drafts().engine)
+    admin = {"X-API-Key": keys.create("admin", "admin")[1]}
+    bot = {"X-API-Key": keys.create("bot", "bot")[1]}
+    with TestClient(create_app(ctx, run_worker=True)) as client:
+        assert client.post("/v1/projects/kvlite/sync", headers=bot).status_code == 403
+        before = client.get("/v1/projects/kvlite/index", headers=bot).json()
+        assert not any(s["kind"] == "meeting_notes" for s in before["sources"])
+        assert client.post("/v1/projects/kvlite/sync", headers=admin).status_code == 202
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            summary = client.get("/v1/projects/kvlite/index", headers=bot).json()
+            if summary["last_sync"]:
+                break
+            time.sleep(0.3)
+        assert summary["last_sync"], "the sync job did not run"
+        assert any(s["kind"] == "meeting_notes" for s in summary["sources"])
+    assert [a.action for a in ctx.drafts().audit() if a.action.startswith("sync")] == [
+        "sync_requested", "synced"]

@@ -111,10 +111,48 @@ def test_ingest_issues_notes_status_and_search(example_dir: Path, tmp_path: Path
 
 
 def test_demo_ingests_every_source_and_queues_drafts(example_dir: Path, tmp_path: Path) -> None:
-    first = devrel("demo", "--example", str(example_dir), data_dir=tmp_path)
+    first = devrel("demo", "--example", str(example_dir), "--no-serve", data_dir=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "3 drafts wait for review" in first.stdout
     for what in ("docs of kvlite", "issues and PRs of kvlite", "meeting notes of kvlite"):
         assert f"{what}: " in first.stdout
-    again = devrel("demo", "--example", str(example_dir), data_dir=tmp_path)
+    again = devrel("demo", "--example", str(example_dir), "--no-serve", data_dir=tmp_path)
     assert again.stdout.count("passages: 0 embedded") == 3 and "3 drafts wait" in again.stdout
+
+
+def test_demo_ends_serving_the_api_with_drafts_waiting(example_dir: Path, tmp_path: Path) -> None:
+    """The README's first command: ingest, draft, then the API with the drafts and a key."""
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DEVREL_")}
+    environ.update({"DEVREL_DATA_DIR": str(tmp_path), "DEVREL_PROFILE": "test"})
+    log = (tmp_path / "demo.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from assistant.cli import main; main()", "demo", "--example",
+         str(example_dir), "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
+        env=environ, cwd=ROOT)
+    try:
+        deadline, ready = time.monotonic() + 240, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert ready is not None and ready.status_code == 200, (tmp_path / "demo.log").read_text()
+        key = (tmp_path / "demo-admin.key").read_text().strip()
+        assert key in (tmp_path / "demo.log").read_text()
+        drafts = httpx.get(f"http://127.0.0.1:{port}/v1/drafts?status=pending_review",
+                           headers={"Authorization": f"Bearer {key}"}).json()
+        assert len(drafts["items"]) == 3
+        assert {d["kind"] for d in drafts["items"]} == {"triage"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()

@@ -10,9 +10,12 @@ import typer
 from assistant.cli.common import app_context, console, progress_bar
 from assistant.cli.draft_cmds import print_draft
 from assistant.cli.ingest_cmds import print_report
+from assistant.cli.server_cmds import serve
+from assistant.context import AppContext
 from assistant.errors import InvalidInput
 from assistant.issue_files import issue_from_json_file
 from assistant.services.triage import create_triage_draft
+from assistant.store.keys import KeyStore
 from ingest.service import (
     ingest_docs,
     ingest_issue_files,
@@ -29,12 +32,29 @@ def _default_example() -> Path:
     return Path("examples/kvlite")
 
 
+def demo_key(app: AppContext) -> str:
+    """The demo's admin API key: made once, kept in the data dir (mode 600), reused."""
+    keys = KeyStore(app.drafts().engine)
+    path = app.settings.data_dir / "demo-admin.key"
+    if path.is_file():
+        secret = path.read_text().strip()
+        if keys.verify(secret):
+            return secret
+    _, secret = keys.create("demo", "admin", actor="demo")
+    path.write_text(secret + "\n")
+    path.chmod(0o600)
+    return secret
+
+
 def demo(
     ctx: typer.Context,
     example: Path | None = typer.Option(None, help="The example project folder."),
     redraft: bool = typer.Option(False, help="Draft again issues that already have a draft."),
+    serve_after: bool = typer.Option(
+        True, "--serve/--no-serve", help="Then serve the API with the drafts waiting."),
+    port: int | None = typer.Option(None, help="Port to serve on (default api.port)."),
 ) -> None:
-    """Ingest the example project's docs and draft triage replies to its incoming issues."""
+    """Ingest the example project, draft replies to its incoming issues, serve them for review."""
     example = example or _default_example()
     incoming = sorted((example / "incoming").glob("*.json"))
     if not (example / "docs").is_dir() or not incoming:
@@ -80,3 +100,7 @@ def demo(
         f"[green]{pending} drafts wait for review[/] (`devrel drafts list`); "
         f"chat model: {type(chat).__name__}, data in {app.settings.data_dir}"
     )
+    key = demo_key(app)
+    console.print(f"API key (admin) for the demo: {key}", highlight=False)
+    if serve_after:
+        serve(ctx, host=None, port=port, worker=None)
