@@ -58,3 +58,42 @@ def test_real_model_drafts_a_chinese_triage_with_english_for_the_reviewer(triage
     assert out["usage"]["calls"] >= 2
     print(f"\nlocal zh draft in {out['seconds']} s, timings {out['timings']}, usage {out['usage']}")
     print(out["summary_en"], "\n", out["reply_markdown"], "\n", out["reply_en"])
+
+
+def test_real_model_through_the_api_queue_review_and_publish(triage_ctx, local_chat):
+    """The product path: a bot queues an issue, a worker drafts it with the real model, a
+    reviewer approves, and the approved text is posted once to (a local stand-in for) GitHub."""
+    from fastapi.testclient import TestClient
+
+    from assistant.api.app import create_app
+    from assistant.settings import get_settings
+    from assistant.store.keys import KeyStore
+    from tests.fake_github import FakeGitHub, FakeGitHubServer
+
+    issue = issue_from_json_file(EXAMPLE / "incoming" / "161-lock-error.json")
+    github = FakeGitHub(repo="example-org/kvlite")
+    github.add_issue(161, "2026-03-01T00:00:00Z", title=issue.title, body=issue.body)
+    with FakeGitHubServer(github):
+        ctx = AppContext(get_settings(
+            profile="test", data_dir=triage_ctx.settings.data_dir,
+            github={"api_url": github.url, "token": "ghp_test"}, api={"wait_max_s": 300}))
+        ctx.chat = local_chat
+        keys = KeyStore(ctx.drafts().engine)
+        bot = {"X-API-Key": keys.create("bot", "bot")[1]}
+        reviewer = {"X-API-Key": keys.create("maintainer", "reviewer")[1]}
+        payload = issue.model_dump() | {"repo": "example-org/kvlite", "number": 161}
+        with TestClient(create_app(ctx, run_worker=True)) as client:
+            draft = client.post("/v1/drafts/triage?wait=true", json={"issue": payload},
+                                headers=bot).json()
+            assert draft["status"] == "pending_review", draft
+            assert draft["model"] == "qwen2.5-coder-1.5b-instruct-q4_k_m"
+            text = draft["content"]["text"]
+            assert text and draft["content"]["labels"] == [
+                lb["name"] for lb in draft["output"]["labels"]]
+            assert client.post(f"/v1/drafts/{draft['id']}/approve", headers=reviewer,
+                               json={"revision": 1}).status_code == 200
+            for _ in range(2):
+                published = client.post(f"/v1/drafts/{draft['id']}/publish", headers=reviewer)
+                assert published.status_code == 200 and published.json()["status"] == "published"
+    assert len(github.comments[161]) == 1 and github.comments[161][0]["body"].startswith(text)
+    print(f"\nthrough the API: {draft['output']['seconds']} s\n{text}")
