@@ -220,6 +220,10 @@ class QueueSettings(BaseModel):
     sweep_interval_s: float = Field(
         15.0, gt=0, description="How often a worker re-enqueues queued or expired drafts."
     )
+    requeue_after_s: float = Field(
+        600.0, gt=0, description="A queued draft not claimed this long after its message was "
+        "sent is enqueued again, even while the queue is busy.",
+    )
 
 
 class ApiSettings(BaseModel):
@@ -231,7 +235,7 @@ class ApiSettings(BaseModel):
         1_000_000, ge=1024, description="Larger request bodies are refused with 413."
     )
     rate_limit: str = Field(
-        "120/minute", description="Requests per API key (limits syntax, e.g. 10/second)."
+        "600/minute", description="Requests per API key (limits syntax, e.g. 10/second)."
     )
     rate_limit_storage: str | None = Field(
         None, description="limits storage URI shared by API processes (redis://…); "

@@ -1,10 +1,8 @@
 """The openai provider against a local OpenAI-compatible server (the shape vLLM/Ollama serve)."""
 
-import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar
+from http.server import ThreadingHTTPServer
 
 import pytest
 
@@ -13,36 +11,7 @@ from assistant.errors import ConfigError, ProviderUnavailable
 from assistant.providers.chat import build_chat_model
 from assistant.services.triage import create_triage_draft
 from assistant.triage.models import IssueInput
-
-
-class _Handler(BaseHTTPRequestHandler):
-    requests: ClassVar[list[dict]] = []
-
-    def log_message(self, *args) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        _Handler.requests.append({"path": self.path, "auth": self.headers.get("Authorization"),
-                                  "body": body})
-        if body.get("model") != "served-model":
-            payload, status = {"error": {"message": "model not found", "type": "invalid"}}, 404
-        else:
-            status = 200
-            payload = {
-                "id": "c1", "object": "chat.completion", "created": 0, "model": "served-model",
-                "choices": [{"index": 0, "finish_reason": "stop", "message": {
-                    "role": "assistant",
-                    "content": "Run `kvlite unlock` to clear the stale LOCK file [1].",
-                }}],
-                "usage": {"prompt_tokens": 321, "completion_tokens": 17, "total_tokens": 338},
-            }
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+from tests.fake_openai import Handler as _Handler
 
 
 @pytest.fixture

@@ -89,8 +89,12 @@ class JobQueue:
         store = self.ctx.drafts()
         expired = store.expired_leases()
         lost = store.never_enqueued(NEVER_ENQUEUED_GRACE_S)
-        if self.pending() == 0:  # queued drafts with no message left: the messages were lost
-            lost = sorted(set(lost) | set(store.waiting(NEVER_ENQUEUED_GRACE_S)))
+        # Queued drafts with no message left (a worker died between taking the message and
+        # claiming, or the broker lost it): at once when the queue is empty, and in any case
+        # after queue.requeue_after_s (a duplicate message is harmless: the claim is atomic).
+        grace = NEVER_ENQUEUED_GRACE_S if self.pending() == 0 else \
+            self.ctx.settings.queue.requeue_after_s
+        lost = sorted(set(lost) | set(store.waiting(grace)))
         ids = sorted(set(expired) | set(lost))
         if ids:
             log.info("re-enqueueing drafts %s", ids)

@@ -164,7 +164,7 @@ def run_draft_job(ctx: AppContext, draft_id: int, worker: str) -> float | None:
     try:
         spec = kind_spec(record.kind)
         assert spec.run is not None
-        with _Heartbeat(ctx, draft_id, claim.token):
+        with _Heartbeat(ctx, draft_id, claim.token) as beat:
             result = spec.run(ctx, record)
     except TRANSIENT as exc:
         return _retry_or_fail(ctx, record, claim.token, str(exc))
@@ -175,12 +175,15 @@ def run_draft_job(ctx: AppContext, draft_id: int, worker: str) -> float | None:
         log.exception("drafting %s failed", draft_id)
         return _retry_or_fail(ctx, record, claim.token,
                               f"unexpected {type(exc).__name__}: {exc}")
-    store.complete(
+    done = store.complete(
         draft_id, token=claim.token, output=result.output, sources=result.sources,
         content=result.content, prompt_name=result.prompt_name,
         prompt_version=result.prompt_version, model=result.model,
         confidence=result.confidence, language=result.language, actor=worker,
     )
+    if done is None:
+        log.warning("draft %s was taken over by another worker (lease %s); this result is "
+                    "dropped", draft_id, "lost" if beat.lost else "expired")
     return None
 
 
