@@ -71,9 +71,11 @@ def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
+    common = {400: {"model": errors.ErrorResponse, "description": "Unreadable body"},
+              413: {"model": errors.ErrorResponse, "description": "Body too large"}}
     for router in (drafts.router, search.router, projects.router, keys.router,
                    webhooks.router, health.router):
-        app.include_router(router)
+        app.include_router(router, responses=common)
     app.add_middleware(BodyLimitMiddleware, max_bytes=ctx.settings.api.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=services.metrics)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Path, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from assistant.api.errors import ApiError
@@ -48,6 +48,7 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+RecordId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A record's id.")]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer …`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key.")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from assistant.api.deps import BotDep, ReviewerDep, Services, ServicesDep
+from assistant.api.deps import BotDep, RecordId, ReviewerDep, Services, ServicesDep
 from assistant.api.errors import ErrorResponse
 from assistant.api.schemas import (
     Accepted,
@@ -154,19 +154,19 @@ def list_drafts(
 
 
 @router.get("/{draft_id}", response_model=DraftOut, responses=ERRORS, name="get_draft")
-def get_draft(draft_id: int, services: ServicesDep, _: BotDep) -> DraftOut:
+def get_draft(draft_id: RecordId, services: ServicesDep, _: BotDep) -> DraftOut:
     """One draft: input, output, sources, status, and its newest revision."""
     return _out(services, services.ctx.drafts().get(draft_id))
 
 
 @router.get("/{draft_id}/revisions", response_model=list[RevisionOut], responses=ERRORS)
-def list_revisions(draft_id: int, services: ServicesDep, _: BotDep) -> list[RevisionOut]:
+def list_revisions(draft_id: RecordId, services: ServicesDep, _: BotDep) -> list[RevisionOut]:
     """Every revision: 1 is the model's draft, later ones are reviewers' edits."""
     return [RevisionOut(**r.model_dump()) for r in services.ctx.drafts().revisions(draft_id)]
 
 
 @router.get("/{draft_id}/audit", response_model=list[AuditOut], responses=ERRORS)
-def draft_audit(draft_id: int, services: ServicesDep, _: BotDep) -> list[AuditOut]:
+def draft_audit(draft_id: RecordId, services: ServicesDep, _: BotDep) -> list[AuditOut]:
     """Who did what to the draft, and when."""
     store = services.ctx.drafts()
     store.get(draft_id)
@@ -174,7 +174,7 @@ def draft_audit(draft_id: int, services: ServicesDep, _: BotDep) -> list[AuditOu
 
 
 @router.post("/{draft_id}/edit", response_model=DraftOut, responses=ERRORS)
-def edit_draft(draft_id: int, body: EditRequest, services: ServicesDep,
+def edit_draft(draft_id: RecordId, body: EditRequest, services: ServicesDep,
                caller: ReviewerDep) -> DraftOut:
     """Save an edit as a new revision (labels only from the project's label set)."""
     record = review.edit_draft(services.ctx, draft_id, body.content, caller.name, body.note,
@@ -183,7 +183,7 @@ def edit_draft(draft_id: int, body: EditRequest, services: ServicesDep,
 
 
 @router.post("/{draft_id}/approve", response_model=DraftOut, responses=ERRORS)
-def approve_draft(draft_id: int, services: ServicesDep, caller: ReviewerDep,
+def approve_draft(draft_id: RecordId, services: ServicesDep, caller: ReviewerDep,
                   body: ApproveRequest | None = None) -> DraftOut:
     """Approve the newest revision; only approved drafts can be published."""
     revision = body.revision if body else None
@@ -191,7 +191,7 @@ def approve_draft(draft_id: int, services: ServicesDep, caller: ReviewerDep,
 
 
 @router.post("/{draft_id}/reject", response_model=DraftOut, responses=ERRORS)
-def reject_draft(draft_id: int, body: RejectRequest, services: ServicesDep,
+def reject_draft(draft_id: RecordId, body: RejectRequest, services: ServicesDep,
                  caller: ReviewerDep) -> DraftOut:
     """Reject a draft, with a reason for the record."""
     return _out(services, review.reject_draft(services.ctx, draft_id, caller.name, body.reason))
@@ -199,6 +199,6 @@ def reject_draft(draft_id: int, body: RejectRequest, services: ServicesDep,
 
 @router.post("/{draft_id}/publish", response_model=DraftOut,
              responses={**ERRORS, 502: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
-def publish_draft(draft_id: int, services: ServicesDep, caller: ReviewerDep) -> DraftOut:
+def publish_draft(draft_id: RecordId, services: ServicesDep, caller: ReviewerDep) -> DraftOut:
     """Post an approved triage draft to its GitHub issue (comment and labels), once."""
     return _out(services, review.publish_draft(services.ctx, draft_id, caller.name))

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from assistant.api.deps import AdminDep, ServicesDep
+from assistant.api.deps import AdminDep, RecordId, ServicesDep
 from assistant.api.errors import ErrorResponse
 from assistant.api.schemas import KeyCreate, KeyCreated, KeyOut
 
@@ -29,6 +29,6 @@ def list_keys(services: ServicesDep, _: AdminDep) -> list[KeyOut]:
 
 
 @router.delete("/{key_id}", response_model=KeyOut, responses=ERRORS)
-def revoke_key(key_id: int, services: ServicesDep, caller: AdminDep) -> KeyOut:
+def revoke_key(key_id: RecordId, services: ServicesDep, caller: AdminDep) -> KeyOut:
     """Revoke a key; requests with it are refused from now on."""
     return KeyOut(**services.keys.revoke(key_id, actor=caller.name).model_dump())
