@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.store.drafts import DraftContent, DraftRecord
+from assistant.store.keys import KeyRecord
 from assistant.store.models import Role
 from assistant.triage.models import IssueInput
 
@@ -152,13 +153,8 @@ class KeyCreate(BaseModel):
     role: Role = Role.BOT
 
 
-class KeyOut(BaseModel):
-    id: int
-    name: str
-    prefix: str
-    role: Role
-    created_at: datetime
-    revoked_at: datetime | None
+class KeyOut(KeyRecord):
+    """An API key as listed (never its secret)."""
 
 
 class KeyCreated(KeyOut):

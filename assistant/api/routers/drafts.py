@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
 from assistant.api.deps import BotDep, RecordId, ReviewerDep, Services, ServicesDep
 from assistant.api.errors import ErrorResponse
@@ -89,50 +90,34 @@ async def create_triage(body: TriageRequest, services: ServicesDep, request: Req
                          body.issue.model_dump(), body.project, caller, wait, idempotency_key)
 
 
-@router.post("/release-notes", status_code=202, response_model=Accepted | DraftOut,
-             responses=CREATE_RESPONSES)
-async def create_release_notes(body: ReleaseNotesRequest, services: ServicesDep, request: Request,
-                               response: Response, caller: BotDep, wait: WaitQuery = False,
-                               idempotency_key: IdempotencyKey = None) -> Any:
-    """Queue bilingual release notes for a version."""
-    return await _create(services, request, response, DraftKind.RELEASE_NOTES,
-                         body.model_dump(exclude={"project"}), body.project, caller, wait,
-                         idempotency_key)
+def _kind_route(kind: DraftKind, path: str, model: type[BaseModel], doc: str) -> None:
+    """A creation route for a kind whose request body is ``model`` (all but its project)."""
+
+    async def create(body: Any, services: ServicesDep, request: Request, response: Response,
+                     caller: BotDep, wait: WaitQuery = False,
+                     idempotency_key: IdempotencyKey = None) -> Any:
+        return await _create(services, request, response, kind,
+                             body.model_dump(exclude={"project"}), body.project, caller, wait,
+                             idempotency_key)
+
+    create.__annotations__["body"] = model
+    create.__name__ = create.__qualname__ = f"create_{kind.value}"
+    create.__doc__ = doc
+    router.post(path, status_code=202, response_model=Accepted | DraftOut,
+                responses=CREATE_RESPONSES)(create)
 
 
-@router.post("/announcement", status_code=202, response_model=Accepted | DraftOut,
-             responses=CREATE_RESPONSES)
-async def create_announcement(body: AnnouncementRequest, services: ServicesDep, request: Request,
-                              response: Response, caller: BotDep, wait: WaitQuery = False,
-                              idempotency_key: IdempotencyKey = None) -> Any:
-    """Queue an announcement (blog post) draft from release notes."""
-    return await _create(services, request, response, DraftKind.ANNOUNCEMENT,
-                         body.model_dump(exclude={"project"}), body.project, caller, wait,
-                         idempotency_key)
-
-
-@router.post("/newcomer-guide", status_code=202, response_model=Accepted | DraftOut,
-             responses=CREATE_RESPONSES)
-async def create_newcomer_guide(body: NewcomerGuideRequest, services: ServicesDep,
-                                request: Request, response: Response, caller: BotDep,
-                                wait: WaitQuery = False,
-                                idempotency_key: IdempotencyKey = None) -> Any:
-    """Queue a newcomer guide for an interest, in English or Chinese."""
-    return await _create(services, request, response, DraftKind.NEWCOMER_GUIDE,
-                         body.model_dump(exclude={"project"}), body.project, caller, wait,
-                         idempotency_key)
-
-
-@router.post("/meeting-summary", status_code=202, response_model=Accepted | DraftOut,
-             responses=CREATE_RESPONSES)
-async def create_meeting_summary(body: MeetingSummaryRequest, services: ServicesDep,
-                                 request: Request, response: Response, caller: BotDep,
-                                 wait: WaitQuery = False,
-                                 idempotency_key: IdempotencyKey = None) -> Any:
-    """Queue a summary of meeting notes."""
-    return await _create(services, request, response, DraftKind.MEETING_SUMMARY,
-                         body.model_dump(exclude={"project"}), body.project, caller, wait,
-                         idempotency_key)
+for _kind, _path, _model, _doc in (
+    (DraftKind.RELEASE_NOTES, "/release-notes", ReleaseNotesRequest,
+     "Queue bilingual release notes for a version."),
+    (DraftKind.ANNOUNCEMENT, "/announcement", AnnouncementRequest,
+     "Queue an announcement (blog post) draft from release notes."),
+    (DraftKind.NEWCOMER_GUIDE, "/newcomer-guide", NewcomerGuideRequest,
+     "Queue a newcomer guide for an interest, in English or Chinese."),
+    (DraftKind.MEETING_SUMMARY, "/meeting-summary", MeetingSummaryRequest,
+     "Queue a summary of meeting notes."),
+):
+    _kind_route(_kind, _path, _model, _doc)
 
 
 @router.get("", response_model=DraftList, responses=ERRORS)
