@@ -79,6 +79,24 @@ def test_ingest_search_and_triage_json(tmp_path: Path, example_dir: Path) -> Non
     draft = json.loads(triage.stdout)
     assert draft["status"] == "pending_review"
     assert "kvlite unlock [1]" in draft["output"]["reply_markdown"]
+    # the review from the command line: edit (a new revision), approve; keys
+    reply = tmp_path / "reply.md"
+    reply.write_text("Run `kvlite unlock` to remove the stale LOCK file.")
+    edited = devrel("drafts", "edit", str(draft["id"]), "--text-file", str(reply), "--as", "mia",
+                    data_dir=tmp_path)
+    assert edited.returncode == 0 and "revision 2" in edited.stdout, edited.stderr
+    _one_line_error(devrel("drafts", "reject", str(draft["id"]), "--reason", " ",
+                           data_dir=tmp_path), "needs a reason")
+    assert devrel("drafts", "approve", str(draft["id"]), data_dir=tmp_path).returncode == 0
+    _one_line_error(devrel("drafts", "publish", str(draft["id"]), data_dir=tmp_path),
+                    "pasted text")  # no GitHub issue behind it: nothing to post to
+    shown = json.loads(devrel("drafts", "show", str(draft["id"]), "--json",
+                              data_dir=tmp_path).stdout)
+    assert shown["status"] == "approved" and shown["approved_revision"] == 2
+    key = devrel("keys", "create", "--name", "bot", "--role", "bot", data_dir=tmp_path)
+    assert key.returncode == 0 and key.stdout.strip().splitlines()[-1].startswith("devrel_")
+    _one_line_error(devrel("keys", "create", "--name", "x", "--role", "root", data_dir=tmp_path),
+                    "Unknown role")
 
 
 @pytest.mark.parametrize("args", [["--help"], ["model", "info"]])

@@ -13,8 +13,9 @@ from assistant.cli.common import app_context, console, progress_bar
 from assistant.errors import InvalidInput
 from assistant.issue_files import issue_from_json_file
 from assistant.providers.forge import build_forge, parse_issue_ref
+from assistant.services import review
 from assistant.services.triage import create_triage_draft
-from assistant.store.drafts import DraftRecord
+from assistant.store.drafts import DraftContent, DraftRecord
 from assistant.triage.models import IssueInput
 
 drafts_app = typer.Typer(no_args_is_help=True)
@@ -138,3 +139,61 @@ def show(
         typer.echo(record.model_dump_json(indent=2))
     else:
         print_draft(record)
+
+
+def _reviewer(name: str | None) -> str:
+    import getpass
+
+    return f"{name or getpass.getuser()} (cli)"
+
+
+ReviewerOption = typer.Option(None, "--as", help="Your name for the audit log (default: $USER).")
+
+
+@drafts_app.command("approve")
+def approve(ctx: typer.Context, draft_id: int, reviewer: str | None = ReviewerOption) -> None:
+    """Approve a draft's newest revision."""
+    record = review.approve_draft(app_context(ctx), draft_id, _reviewer(reviewer))
+    console.print(f"draft {record.id} approved (revision {record.approved_revision})")
+
+
+@drafts_app.command("reject")
+def reject(
+    ctx: typer.Context, draft_id: int,
+    reason: str = typer.Option(..., "--reason", help="Why, for the record."),
+    reviewer: str | None = ReviewerOption,
+) -> None:
+    """Reject a draft, with a reason."""
+    record = review.reject_draft(app_context(ctx), draft_id, _reviewer(reviewer), reason)
+    console.print(f"draft {record.id} rejected")
+
+
+@drafts_app.command("edit")
+def edit(
+    ctx: typer.Context, draft_id: int,
+    text_file: Path = typer.Option(..., "--text-file", help="The new reply (Markdown).",
+                                   exists=True, dir_okay=False),
+    labels: str | None = typer.Option(None, help="Comma-separated labels (default: unchanged)."),
+    note: str | None = typer.Option(None, help="Why you edited."),
+    reviewer: str | None = ReviewerOption,
+) -> None:
+    """Save an edit as a new revision."""
+    app = app_context(ctx)
+    current = app.drafts().content(draft_id).content
+    try:
+        text = text_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{text_file} is not UTF-8 text.", fix="save it as UTF-8") from None
+    update: dict[str, object] = {"text": text}
+    if labels is not None:
+        update["labels"] = [name.strip() for name in labels.split(",") if name.strip()]
+    content = DraftContent.model_validate(current.model_dump() | update)
+    record = review.edit_draft(app, draft_id, content, _reviewer(reviewer), note)
+    console.print(f"draft {record.id} is at revision {record.revision}")
+
+
+@drafts_app.command("publish")
+def publish(ctx: typer.Context, draft_id: int, reviewer: str | None = ReviewerOption) -> None:
+    """Post an approved triage draft to its GitHub issue (comment and labels), once."""
+    record = review.publish_draft(app_context(ctx), draft_id, _reviewer(reviewer))
+    console.print(f"draft {record.id} published: {record.published_url}", highlight=False)
