@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from assistant import __version__
 from assistant.api import errors
@@ -44,8 +44,9 @@ def build_services(ctx: AppContext) -> Services:
     )
 
 
-def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:
-    """The API for these settings; with ``run_worker``, a worker drafts in this process too."""
+def create_app(ctx: AppContext, *, run_worker: bool = False, ui: bool = True) -> FastAPI:
+    """The API for these settings, with the review UI at ``/ui``; with ``run_worker``, a worker
+    drafts in this process too."""
     services = build_services(ctx)
 
     @asynccontextmanager
@@ -78,4 +79,13 @@ def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:
         app.include_router(router, responses=common)
     app.add_middleware(BodyLimitMiddleware, max_bytes=ctx.settings.api.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=services.metrics)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
+    if ui:
+        from ui.app import mount_ui
+
+        app = mount_ui(app, services)
     return app

@@ -56,6 +56,9 @@ class TriagePrompts:
         return [self.reply.ref, self.summary.ref, self.translate.ref]
 
 
+PASSAGE_SHOWN = 600  # characters of each source kept for the reviewer
+
+
 def select_docs(
     retriever: Retriever, query: str, language: str, *, k: int, min_score: float
 ) -> tuple[list[DocLink], list[str]]:
@@ -79,7 +82,8 @@ def select_docs(
         DocLink(ref=n, title=clean_line(h.title),
                 heading=clean_line(str(h.metadata.get("heading", ""))), url=h.url,
                 path=str(h.metadata.get("path", "")),
-                language=str(h.metadata.get("language", "")), score=h.score)
+                language=str(h.metadata.get("language", "")), score=h.score,
+                passage=h.text[:PASSAGE_SHOWN])
         for n, h in enumerate(picked, start=1)
     ]
     return docs, [h.text for h in picked]

@@ -79,6 +79,7 @@ class DocLink(BaseModel):
     language: str = ""
     score: float
     cited: bool = False
+    passage: str = Field("", description="The start of the passage, for the reviewer.")
 
 
 class MissingItem(BaseModel):
