@@ -178,13 +178,31 @@ def test_review_a_draft_in_the_browser(browser: object, desk: dict) -> None:
     drafts = api.get("/v1/drafts", params={"status": "pending_review"}).json()["items"]
     assert [(d["language"], d["title"]) for d in drafts] == [("zh", "压缩后文件没有变小")]
 
+    page.get_by_role("tab", name="Queue").click()
+    page.locator("#refresh-btn").click()
+    zh_cell = page.locator('#queue-table [data-testid="cell-0-7"]')
+    expect(zh_cell).to_contain_text("压缩后文件没有变小", timeout=10_000)
+    zh_cell.click()  # a Chinese draft: the reply and its English side by side
+    expect(page.locator("#reply textarea")).not_to_have_value("", timeout=10_000)
+    expect(page.locator("#translation textarea")).to_be_visible()
+    expect(page.locator("#draft-meta")).to_contain_text("Summary (EN)")
+    _shot(page, "6-review-bilingual")
+
+    other = browser.new_context()  # another browser: its own session, not signed in
+    stranger = other.new_page()
+    stranger.goto(f"{desk['base']}/ui/")
+    expect(stranger.locator("#who")).to_contain_text("Not signed in", timeout=30_000)
+    stranger.locator("#refresh-btn").click()
+    expect(_toast(stranger).first).to_contain_text("Not signed in", timeout=10_000)
+    other.close()
+
     page.get_by_role("tab", name="Index").click()
     page.locator("#index-refresh-btn").click()
     expect(page.locator("#index-head")).to_contain_text("passages", timeout=10_000)
     expect(page.locator("#index-table")).to_contain_text("doc")
     page.locator("#sync-btn").click()  # a reviewer key may not re-sync
     expect(_toast(page).first).to_contain_text("needs a admin key", timeout=10_000)
-    _shot(page, "6-index")
+    _shot(page, "7-index")
 
     context.close()
     assert watch.problems == []

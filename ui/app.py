@@ -338,7 +338,8 @@ def build_ui(services: Services) -> gr.Blocks:
                     t_body = gr.Textbox(label="Issue body", lines=6, elem_id="triage-body")
                     with gr.Row():
                         t_repo = gr.Textbox(label="Repository (owner/name, optional)")
-                        t_number = gr.Number(label="Issue number (optional)", precision=0)
+                        t_number = gr.Number(label="Issue number (optional)", precision=0,
+                                             value=None)
                     t_btn = gr.Button("Draft a triage reply", elem_id="triage-btn")
                 with gr.Tab("Release notes", elem_id="create-release-notes"):
                     with gr.Row():
@@ -349,7 +350,7 @@ def build_ui(services: Services) -> gr.Blocks:
                                            elem_id="rn-changes")
                     r_btn = gr.Button("Draft release notes", elem_id="rn-btn")
                 with gr.Tab("Announcement", elem_id="create-announcement"):
-                    a_notes = gr.Number(label="From release-notes draft #", precision=0)
+                    a_notes = gr.Number(label="From release-notes draft #", precision=0, value=None)
                     a_text = gr.Textbox(label="Or from this text", lines=6)
                     a_btn = gr.Button("Draft an announcement", elem_id="announce-btn")
                 with gr.Tab("Newcomer guide", elem_id="create-guide"):

@@ -41,7 +41,7 @@ def serve(
     app = create_app(app_ctx, run_worker=run_worker)
     host, port = host or settings.api.host, port or settings.api.port
     counts = app_ctx.drafts().counts()
-    console.print(f"devrel-assistant API on http://{host}:{port} (docs at /docs); "
+    console.print(f"devrel-assistant on http://{host}:{port}: review desk at /ui, API at /docs; "
                   f"{counts.get('pending_review', 0)} drafts wait for review; worker "
                   f"{'in this process' if run_worker else 'elsewhere (`devrel worker`)'}; "
                   f"data in {settings.data_dir}", highlight=False)
