@@ -170,6 +170,8 @@ def test_demo_ends_serving_the_api_with_drafts_waiting(example_dir: Path, tmp_pa
                            headers={"Authorization": f"Bearer {key}"}).json()
         assert len(drafts["items"]) == 3
         assert {d["kind"] for d in drafts["items"]} == {"triage"}
+        desk = httpx.get(f"http://127.0.0.1:{port}/ui/", timeout=10)
+        assert desk.status_code == 200 and "gradio" in desk.text.lower()
     finally:
         proc.terminate()
         proc.wait(timeout=30)
