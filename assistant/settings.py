@@ -154,6 +154,8 @@ class ProjectSources(BaseModel):
     issues: list[Path] = Field(default_factory=list, description="Issue/PR JSON dumps.")
     notes: Path | None = Field(None, description="Meeting-notes folder.")
     github: bool = Field(False, description="Also sync issues live from GitHub (needs repo).")
+    git: Path | None = Field(None, description="A local clone, for release notes from a range "
+                             "of tags.")
 
 
 class ProjectSettings(BaseModel):

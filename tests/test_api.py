@@ -196,11 +196,31 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(api: Api) -> None:
 
 
 def test_kinds_without_a_chain_answer_501_and_store_nothing(api: Api) -> None:
-    response = api.client.post("/v1/drafts/release-notes", headers=api.bot,
-                               json={"version": "v0.5.0", "changes": ["fix lock"]})
+    response = api.client.post("/v1/drafts/newcomer-guide", headers=api.bot,
+                               json={"interest": "storage engine", "language": "zh"})
     assert response.status_code == 501
-    assert "release" in response.json()["error"]["message"]
+    assert "newcomer guide" in response.json()["error"]["message"]
     assert api.client.get("/v1/drafts", headers=api.bot).json()["items"] == []
+
+
+def test_release_notes_from_a_change_list(api: Api) -> None:
+    changes = ["feat(compaction): add `compact_ratio` option (#201)",
+               "fix: stale LOCK file after a crash (#202)", "ci: cache wheels (#203)",
+               "chore(deps): bump pyo3 from 0.20 to 0.21 (#204)",
+               "feat!: drop Python 3.8 support (#205)"]
+    response = api.client.post("/v1/drafts/release-notes?wait=true", headers=api.bot,
+                               json={"version": "v0.5.0", "changes": changes})
+    assert response.status_code == 200, response.text
+    draft = response.json()
+    assert draft["status"] == "pending_review" and draft["title"] == "Release notes v0.5.0"
+    text = draft["content"]["text"]
+    sections = [line for line in text.splitlines() if line.startswith("### ")]
+    assert sections[:4] == ["### Breaking changes", "### Features", "### Fixes",
+                            "### Dependencies"]
+    assert "#203" not in text and "/pull/201" in text and "/pull/205" in text
+    assert "### 破坏性变更" in draft["content"]["translation"]
+    dropped = draft["output"]["notes"]["dropped"]
+    assert dropped == ["line-3: internal change (ci)"]
 
 
 def test_idempotency_key_and_filters(api: Api) -> None:
@@ -270,7 +290,7 @@ def test_github_webhook_drafts_once_per_delivery(api: Api) -> None:
     status, release = _deliver(api, "release", {
         "action": "published", "repository": {"full_name": REPO},
         "release": {"tag_name": "v0.5.0"}}, "d-5")
-    assert status == 200 and release["status"] == "ignored" and "release" in release["reason"]
+    assert status == 200 and release["status"] == "ignored" and "clone" in release["reason"]
     status, pong = _deliver(api, "ping", {"zen": "hi"}, "d-6")
     assert pong["status"] == "pong"
     drafts = api.client.get("/v1/drafts", headers=api.bot).json()["items"]

@@ -166,6 +166,10 @@ def test_review_a_draft_in_the_browser(browser: object, desk: dict) -> None:
     _field(page, "rn-version").fill("v0.5.0")
     page.locator("#rn-changes textarea").fill("fix: stale LOCK files after a crash")
     page.locator("#rn-btn").click()
+    expect(page.locator("#progress textarea")).to_have_value(
+        re.compile("waits for review"), timeout=60_000)
+    page.get_by_role("tab", name="Newcomer guide").click()
+    page.locator("#guide-btn").click()
     expect(_toast(page).first).to_contain_text("not available yet", timeout=10_000)
     page.locator('[data-testid="toast-close"]').first.click()
     page.get_by_role("tab", name="Triage").click()
@@ -176,7 +180,8 @@ def test_review_a_draft_in_the_browser(browser: object, desk: dict) -> None:
         re.compile("waits for review"), timeout=60_000)
     _shot(page, "5-create")
     drafts = api.get("/v1/drafts", params={"status": "pending_review"}).json()["items"]
-    assert [(d["language"], d["title"]) for d in drafts] == [("zh", "压缩后文件没有变小")]
+    assert [(d["language"], d["title"]) for d in drafts] == [
+        ("zh", "压缩后文件没有变小"), ("en", "Release notes v0.5.0")]
 
     page.get_by_role("tab", name="Queue").click()
     page.locator("#refresh-btn").click()

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.release.models import ReleaseNotesInput
 from assistant.store.drafts import DraftContent, DraftRecord
 from assistant.store.keys import KeyRecord
 from assistant.store.models import Role
@@ -31,14 +32,10 @@ class TriageRequest(BaseModel):
     issue: IssueInput
 
 
-class ReleaseNotesRequest(BaseModel):
-    """Release notes for a change range or a list of changes."""
+class ReleaseNotesRequest(ReleaseNotesInput):
+    """Release notes for a version: a range of the project's clone, or a list of changes."""
 
     project: str | None = PROJECT
-    version: str = Field(..., max_length=64, examples=["v0.5.0"])
-    from_ref: str | None = Field(None, max_length=200, examples=["v0.4.0"])
-    to_ref: str | None = Field(None, max_length=200, examples=["v0.5.0"])
-    changes: list[str] = Field(default_factory=list, max_length=2000)
 
 
 class AnnouncementRequest(BaseModel):

@@ -60,6 +60,22 @@ def _triage_parse(data: dict[str, Any]) -> Any:
     return issue
 
 
+def _release_notes_run(ctx: AppContext, record: DraftRecord) -> DraftResult:
+    from assistant.services.release_notes import draft_release_notes
+
+    return draft_release_notes(ctx, record.input, record.project)
+
+
+def _release_notes_parse(data: dict[str, Any]) -> Any:
+    from assistant.release.models import ReleaseNotesInput
+
+    request = ReleaseNotesInput.model_validate(data)
+    if not (request.changes or request.to_ref):
+        raise InvalidInput("Release notes need a range (to_ref, and from_ref unless it is the "
+                           "previous tag) or a list of changes.", fix="give refs or changes")
+    return request
+
+
 def _generic_parse(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
@@ -68,8 +84,8 @@ KINDS: dict[str, DraftKindSpec] = {
     DraftKind.TRIAGE: DraftKindSpec(
         _triage_parse, lambda i: i.title or i.body[:80], _triage_run, "triage drafts"),
     DraftKind.RELEASE_NOTES: DraftKindSpec(
-        _generic_parse, lambda d: str(d.get("title") or "release notes"), None,
-        "the release-notes issue"),
+        _release_notes_parse, lambda r: f"Release notes {r.version}", _release_notes_run,
+        "release notes"),
     DraftKind.ANNOUNCEMENT: DraftKindSpec(
         _generic_parse, lambda d: str(d.get("title") or "announcement"), None,
         "the release-notes issue"),

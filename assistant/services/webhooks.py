@@ -73,12 +73,16 @@ def handle_event(ctx: AppContext, event: str, payload: dict[str, Any]) -> Outcom
     release = event == "release" and action == "published" and triggers.release_published
     tag = (event == "push" and str(payload.get("ref", "")).startswith("refs/tags/")
            and payload.get("created") and triggers.tag_pushed)
+    if (release or tag) and ctx.settings.project_settings(project).sources.git is None:
+        return Outcome("ignored", f"{project}: no local clone for release notes "
+                       f"(set projects.{project}.sources.git)")
     if release or tag:
         version = (payload.get("release") or {}).get("tag_name") if release else \
             str(payload["ref"]).removeprefix("refs/tags/")
         try:
             record = request_draft(
-                ctx, DraftKind.RELEASE_NOTES, {"version": str(version)[:64]}, project=project,
+                ctx, DraftKind.RELEASE_NOTES,
+                {"version": str(version)[:64], "to_ref": str(version)[:200]}, project=project,
                 requested_by="github-webhook", dedupe_key=f"github:{repo}@{version}:release")
         except ChainNotAvailable as exc:
             return Outcome("ignored", exc.message)

@@ -29,9 +29,9 @@ class DraftContent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(max_length=30_000, description="The Markdown to publish.")
+    text: str = Field(max_length=200_000, description="The Markdown to publish.")
     translation: str | None = Field(
-        None, max_length=30_000, description="The same text in the other language (EN/ZH)."
+        None, max_length=200_000, description="The same text in the other language (EN/ZH)."
     )
     labels: list[str] = Field(default_factory=list, max_length=20)
     duplicates: list[int] = Field(default_factory=list, max_length=10)

@@ -1,0 +1,1 @@
+"""Release notes: changes in a range → grouped, traceable, bilingual notes (structure in code)."""

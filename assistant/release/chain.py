@@ -1,0 +1,97 @@
+"""The model phrases single lines (English rewrite, Chinese translation with the glossary);
+every line is checked and falls back to the change's own title when the check fails."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from langchain_core.language_models.chat_models import BaseChatModel
+
+from assistant.chains.generate import Checked, Usage, generate
+from assistant.project_files import Glossary
+from assistant.prompting import Prompt, fence
+from assistant.release.models import ReleaseNotes
+from assistant.settings import Settings
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+IDENTIFIER = re.compile(
+    r"`[^`]+`|\b[\w.-]*[_./][\w./-]+\b|\b[a-z]+[A-Z]\w*\b|\b[A-Z][a-z]+[A-Z]\w*\b")
+NOT_ALLOWED = re.compile(r"https?://|www\.|@\w|#\d+|\n")
+
+
+def identifiers(text: str) -> set[str]:
+    """Code-like tokens a line must keep verbatim (`x`, a.b, snake_case, camelCase, Names)."""
+    return {m.group(0).strip("`") for m in IDENTIFIER.finditer(text)}
+
+
+def glossary_problems(source: str, target: str, glossary: Glossary) -> list[str]:
+    """Terms the glossary keeps as they are, or translates one way, that the line broke."""
+    found = []
+    for term in glossary.keep:
+        if term.lower() in source.lower() and term.lower() not in target.lower():
+            found.append(f"glossary term {term!r} not kept")
+    for pair in glossary.translations:
+        if pair.en.lower() in source.lower() and pair.zh not in target:
+            found.append(f"glossary: {pair.en!r} must be {pair.zh!r}")
+    return found
+
+
+def _line(raw: str) -> str:
+    text = raw.strip().splitlines()[0].strip() if raw.strip() else ""
+    return text.strip("\"'“”「」 ").removeprefix("- ").rstrip("。.").strip()
+
+
+def check_line(source: str, language: str, glossary: Glossary) -> Callable[[str], Checked]:
+    """A checker: one line, the right language, identifiers and glossary kept, nothing added."""
+
+    def check(raw: str) -> Checked:
+        text = _line(raw)
+        found = []
+        if not text:
+            found.append("empty")
+        if NOT_ALLOWED.search(raw.strip()):
+            found.append("links, mentions, numbers or several lines")
+        if len(text) > max(160, 3 * len(source)):
+            found.append("too long")
+        if (language == "zh") != bool(CJK.search(text)):
+            found.append(f"not in {language}")
+        missing = [i for i in identifiers(source) if i not in text]
+        if missing:
+            found.append(f"lost {missing[:3]}")
+        found += glossary_problems(source, text, glossary)
+        return Checked(text, found)
+
+    return check
+
+
+def phrase_notes(
+    notes: ReleaseNotes, *, chat_model: BaseChatModel, settings: Settings, line: Prompt,
+    translate: Prompt, glossary: Glossary, languages: tuple[str, ...] = ("en", "zh"),
+    progress: Callable[[int, int], None] | None = None,
+) -> Usage:
+    """Fill each item's ``en`` (rewritten) and ``zh`` (translated) text, one line per call."""
+    usage = Usage()
+    for done, item in enumerate(notes.items, start=1):
+        source = item.source_text
+        relevant = glossary.relevant(source)
+        english = source
+        if item.section != "dependencies":
+            result = generate(chat_model, line.render(text=fence(source, "text"), scope=item.scope),
+                              settings=settings, max_tokens=line.max_tokens,
+                              check=check_line(source, "en", relevant), usage=usage)
+            english = result.text or source
+        item.en = english
+        item.checked = english != source or item.section == "dependencies"
+        if "zh" in languages:
+            result = generate(
+                chat_model, translate.render(
+                    source_language_name="English", target_language_name="Simplified Chinese",
+                    glossary=relevant, text=fence(english, "text")),
+                settings=settings, max_tokens=translate.max_tokens,
+                check=check_line(english, "zh", relevant), usage=usage)
+            item.zh = result.text or ""
+            item.checked = item.checked and result.text is not None
+        if progress:
+            progress(done, len(notes.items))
+    return usage

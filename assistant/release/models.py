@@ -1,0 +1,75 @@
+"""The typed pieces of release notes: input changes, classified items, sections."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Section = Literal["breaking", "features", "fixes", "performance", "docs", "dependencies", "other"]
+SECTIONS: tuple[Section, ...] = (
+    "breaking", "features", "fixes", "performance", "docs", "dependencies", "other")
+SECTION_TITLES: dict[Section, tuple[str, str]] = {
+    "breaking": ("Breaking changes", "破坏性变更"),
+    "features": ("Features", "新特性"),
+    "fixes": ("Fixes", "问题修复"),
+    "performance": ("Performance", "性能优化"),
+    "docs": ("Docs", "文档"),
+    "dependencies": ("Dependencies", "依赖更新"),
+    "other": ("Other", "其他"),
+}
+
+
+class Change(BaseModel):
+    """One input change: a commit or a merged PR (untrusted text)."""
+
+    id: str = Field(description="Stable id: the commit sha, or pr-<number>.")
+    title: str = Field(max_length=1000)
+    body: str = Field("", max_length=20_000)
+    prs: list[int] = Field(default_factory=list, description="PR numbers it came from.")
+    labels: list[str] = Field(default_factory=list)
+    author: str | None = Field(None, max_length=100)
+    url: str | None = Field(None, max_length=500)
+
+
+class Item(BaseModel):
+    """A line of the notes: one or more changes, its section, and its text in each language."""
+
+    section: Section
+    scope: str | None = None
+    changes: list[str] = Field(description="Ids of the input changes this line comes from.")
+    prs: list[int] = Field(default_factory=list)
+    authors: list[str] = Field(default_factory=list)
+    source_text: str = Field(description="The change's own title, cleaned (the fallback text).")
+    en: str = ""
+    zh: str = ""
+    checked: bool = Field(False, description="The model's text passed the checks.")
+
+
+class Credits(BaseModel):
+    contributors: list[str] = Field(default_factory=list)
+    first_time: list[str] = Field(default_factory=list)
+
+
+class ReleaseNotes(BaseModel):
+    """Release notes assembled in code; the model only phrases single lines."""
+
+    project: str
+    version: str
+    from_ref: str | None = None
+    to_ref: str | None = None
+    items: list[Item] = Field(default_factory=list)
+    dropped: list[str] = Field(default_factory=list, description="Changes left out, and why.")
+    credits: Credits = Field(default_factory=Credits)
+
+
+class ReleaseNotesInput(BaseModel):
+    """What release notes are drafted from: a git range of the project's clone, or changes."""
+
+    version: str = Field(..., min_length=1, max_length=64, examples=["v0.5.0"])
+    from_ref: str | None = Field(None, max_length=200, examples=["v0.4.0"])
+    to_ref: str | None = Field(None, max_length=200, examples=["v0.5.0"])
+    changes: list[str] = Field(
+        default_factory=list, max_length=2000,
+        description="Or change titles, one per item, e.g. 'fix(lock): stale LOCK files (#12)'.")
+    languages: list[Literal["en", "zh"]] = Field(default_factory=lambda: ["en", "zh"])

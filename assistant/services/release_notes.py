@@ -1,0 +1,91 @@
+"""Release notes as a service: changes from a git range (or a list), structure in code, lines
+phrased by the model, EN and ZH rendered for review side by side."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from assistant.context import AppContext
+from assistant.errors import InvalidInput
+from assistant.project_files import load_project_files
+from assistant.prompting import load_prompt
+from assistant.providers.chat import chat_model_name
+from assistant.providers.model_files import Progress
+from assistant.release.chain import phrase_notes
+from assistant.release.models import Change, ReleaseNotesInput
+from assistant.release.notes import assemble, render_markdown
+from assistant.services.drafting import DraftResult
+from assistant.store.drafts import DraftContent
+
+PR_NUMBER = re.compile(r"\(#(\d+)\)|#(\d+)\b")
+
+
+def changes_from_lines(lines: list[str]) -> list[Change]:
+    """Changes given as titles (a PR number in them is kept as the link)."""
+    changes = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        prs = sorted({int(a or b) for a, b in PR_NUMBER.findall(line)})
+        changes.append(Change(id=f"line-{n}", title=line.strip()[:1000], prs=prs))
+    return changes
+
+
+def previous_tag(clone: Path, ref: str) -> str:
+    """The newest tag before ``ref`` (what a release webhook's range starts from)."""
+    result = subprocess.run(["git", "-C", str(clone), "describe", "--tags", "--abbrev=0",
+                             f"{ref}^"], capture_output=True, text=True, timeout=30)
+    if result.returncode != 0:
+        raise InvalidInput(f"No tag before {ref!r} in {clone}.", fix="give from_ref explicitly")
+    return result.stdout.strip()
+
+
+def gather(ctx: AppContext, request: ReleaseNotesInput, project: str
+           ) -> tuple[list[Change], set[str] | None]:
+    """The input changes and, from git, the authors before the range (for first-timers)."""
+    if request.changes:
+        return changes_from_lines(request.changes), None
+    if not request.to_ref:
+        raise InvalidInput("Release notes need a range (to_ref, from_ref) or a change list.",
+                           fix="give the refs, or the changes one per line")
+    from assistant.release.sources import changes_from_git
+
+    clone = ctx.settings.project_settings(project).sources.git
+    if clone is None:
+        raise InvalidInput(f"Project {project!r} has no local clone configured.",
+                           fix=f"set projects.{project}.sources.git to a clone of the repository")
+    from_ref = request.from_ref or previous_tag(clone, request.to_ref)
+    found = changes_from_git(clone, from_ref, request.to_ref)
+    return found.changes, found.authors_before
+
+
+def draft_release_notes(ctx: AppContext, data: dict[str, Any], project: str,
+                        progress: Progress | None = None) -> DraftResult:
+    """Draft bilingual release notes for review."""
+    request = ReleaseNotesInput.model_validate(data)
+    changes, authors_before = gather(ctx, request, project)
+    if not changes:
+        raise InvalidInput("The range holds no changes.", fix="check the two refs")
+    notes = assemble(project, request.version, changes, authors_before=authors_before,
+                     from_ref=request.from_ref, to_ref=request.to_ref)
+    pinned = ctx.settings.prompt_versions
+    line = load_prompt("release_line", pinned.get("release_line"))
+    translate = load_prompt("translate", pinned.get("translate"))
+    glossary = load_project_files(ctx.index(project)).glossary
+    chat = ctx.chat_model()
+    usage = phrase_notes(notes, chat_model=chat, settings=ctx.settings, line=line,
+                         translate=translate, glossary=glossary,
+                         languages=tuple(request.languages), progress=progress)
+    repo = ctx.settings.project_settings(project).repo
+    english = render_markdown(notes, "en", changes, repo)
+    chinese = render_markdown(notes, "zh", changes, repo) if "zh" in request.languages else None
+    checked = sum(item.checked for item in notes.items) / max(1, len(notes.items))
+    output = {"notes": notes.model_dump(mode="json"), "markdown_en": english,
+              "markdown_zh": chinese, "usage": usage.model_dump(), "changes": len(changes)}
+    return DraftResult(
+        output=output, sources=[], content=DraftContent(text=english, translation=chinese),
+        prompt_name=line.name, prompt_version=line.version, model=chat_model_name(chat),
+        confidence=round(checked, 3), language="en")
