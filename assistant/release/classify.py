@@ -39,8 +39,8 @@ KEYWORDS: list[tuple[Section, re.Pattern[str]]] = [
     ("fixes", re.compile(r"\b(fix(es|ed)?|bug|crash|error|incorrect|wrong|broken|issue)\b|修复",
                          re.I)),
     ("docs", re.compile(r"\b(docs?|documentation|readme|typo)\b|文档", re.I)),
-    ("features", re.compile(r"\b(add(s|ed)?|support(s|ed)?|new|introduce[sd]?|allow|enable)\b"
-                            r"|新增|支持", re.I)),
+    ("features", re.compile(r"\b(add(s|ed)?|support(s|ed)?|new|introduce[sd]?|allow|enable|"
+                            r"improve[sd]?|configurable|customi[sz]e)\b|新增|支持|优化", re.I)),
 ]
 
 
