@@ -125,3 +125,35 @@ def test_a_real_release_is_assembled_and_traceable() -> None:
     official = {int(n) for n in __import__("re").findall(r"/pull/(\d+)", record["changelog_en"])}
     assert cited and len(cited & official) / len(official) > 0.8  # recall of the official PRs
     assert all(set(item.changes) <= {c.id for c in changes} for item in notes.items)
+
+
+def test_cli_drafts_notes_for_a_git_range(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.test_cli import devrel
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def git(*args: str, author: str = "ann") -> None:
+        subprocess.run(["git", "-C", str(repo), "-c", f"user.name={author}", "-c",
+                        f"user.email={author}@example.org", *args], check=True,
+                       capture_output=True)
+
+    git("init", "-q")
+    git("commit", "-q", "--allow-empty", "-m", "init")
+    git("tag", "v1.0.0")
+    git("commit", "-q", "--allow-empty", "-m", "feat(table): add virtual scrolling (#11)")
+    git("commit", "-q", "--allow-empty", "-m", "fix: crash on empty input (#12)", author="bo")
+    git("commit", "-q", "--allow-empty", "-m", "docs: changelog for v1.1.0")
+    git("tag", "v1.1.0")
+    result = devrel("release-notes", "--repo", str(repo), "--to", "v1.1.0", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "waits for review (2 changes, 1 left out)" in result.stdout
+    shown = json.loads(devrel("drafts", "show", "1", "--json", data_dir=tmp_path).stdout)
+    assert shown["kind"] == "release_notes" and shown["status"] == "pending_review"
+    assert "First-time contributors: @bo" in shown["output"]["markdown_en"]
+    assert any("changelog" in d for d in shown["output"]["notes"]["dropped"])
+    bad = devrel("release-notes", "--repo", str(repo), "--from", "v0.9", "--to", "v1.1.0",
+                 data_dir=tmp_path)
+    assert bad.returncode == 1 and "Fix:" in bad.stderr and "Traceback" not in bad.stderr

@@ -7,7 +7,14 @@ import sys
 import click
 import typer
 
-from assistant.cli import demo_cmd, draft_cmds, ingest_cmds, model_cmds, server_cmds
+from assistant.cli import (
+    demo_cmd,
+    draft_cmds,
+    ingest_cmds,
+    model_cmds,
+    release_cmds,
+    server_cmds,
+)
 from assistant.cli.common import State, err_console
 from assistant.errors import DevrelError
 
@@ -35,6 +42,7 @@ app.add_typer(ingest_cmds.ingest_app, name="ingest", help="Index a project's sou
 app.add_typer(ingest_cmds.index_app, name="index", help="Inspect or reset the index.")
 app.command("search")(ingest_cmds.search)
 app.command("triage")(draft_cmds.triage)
+app.command("release-notes")(release_cmds.release_notes)
 app.add_typer(draft_cmds.drafts_app, name="drafts", help="The review queue.")
 app.command("demo")(demo_cmd.demo)
 app.command("serve")(server_cmds.serve)

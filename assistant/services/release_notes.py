@@ -43,34 +43,41 @@ def previous_tag(clone: Path, ref: str) -> str:
     return result.stdout.strip()
 
 
-def gather(ctx: AppContext, request: ReleaseNotesInput, project: str
-           ) -> tuple[list[Change], set[str] | None]:
-    """The input changes and, from git, the authors before the range (for first-timers)."""
+def gather(ctx: AppContext, request: ReleaseNotesInput, project: str,
+           clone: Path | None = None) -> tuple[list[Change], set[str] | None, list[str]]:
+    """The input changes, the authors before the range (from git, for first-timers), and the
+    commits left out of the input (release and changelog work)."""
     if request.changes:
-        return changes_from_lines(request.changes), None
+        return changes_from_lines(request.changes), None, []
     if not request.to_ref:
         raise InvalidInput("Release notes need a range (to_ref, from_ref) or a change list.",
                            fix="give the refs, or the changes one per line")
     from assistant.release.sources import changes_from_git
 
-    clone = ctx.settings.project_settings(project).sources.git
+    clone = clone or ctx.settings.project_settings(project).sources.git
     if clone is None:
         raise InvalidInput(f"Project {project!r} has no local clone configured.",
                            fix=f"set projects.{project}.sources.git to a clone of the repository")
     from_ref = request.from_ref or previous_tag(clone, request.to_ref)
     found = changes_from_git(clone, from_ref, request.to_ref)
-    return found.changes, found.authors_before
+    return found.changes, found.authors_before, [f"{cid}: {why}" for cid, why in found.excluded]
 
 
-def draft_release_notes(ctx: AppContext, data: dict[str, Any], project: str,
-                        progress: Progress | None = None) -> DraftResult:
-    """Draft bilingual release notes for review."""
+def draft_release_notes(
+    ctx: AppContext, data: dict[str, Any], project: str, progress: Progress | None = None, *,
+    clone: Path | None = None, changes: list[Change] | None = None,
+) -> DraftResult:
+    """Draft bilingual release notes for review (from ``changes`` when given)."""
     request = ReleaseNotesInput.model_validate(data)
-    changes, authors_before = gather(ctx, request, project)
+    authors_before: set[str] | None = None
+    excluded: list[str] = []
+    if changes is None:
+        changes, authors_before, excluded = gather(ctx, request, project, clone)
     if not changes:
         raise InvalidInput("The range holds no changes.", fix="check the two refs")
     notes = assemble(project, request.version, changes, authors_before=authors_before,
                      from_ref=request.from_ref, to_ref=request.to_ref)
+    notes.dropped = excluded + notes.dropped
     pinned = ctx.settings.prompt_versions
     line = load_prompt("release_line", pinned.get("release_line"))
     translate = load_prompt("translate", pinned.get("translate"))

@@ -1,0 +1,66 @@
+"""``devrel release-notes``: bilingual release notes for a range of tags, stored for review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markdown import Markdown
+
+from assistant.cli.common import app_context, console, progress_bar
+from assistant.errors import DevrelError, InvalidInput
+from assistant.services.release_notes import draft_release_notes
+from assistant.store.models import DraftKind, DraftStatus
+
+
+def release_notes(
+    ctx: typer.Context,
+    repo: Path | None = typer.Option(None, "--repo", help="A local clone (default: the "
+                                     "project's sources.git)."),
+    from_ref: str | None = typer.Option(None, "--from", help="The previous release's tag "
+                                        "(default: the tag before --to)."),
+    to_ref: str | None = typer.Option(None, "--to", help="The release's tag or ref."),
+    changes_file: Path | None = typer.Option(None, "--changes", help="Or a JSON list of "
+                                             "changes (title, number, labels, author, body)."),
+    version: str | None = typer.Option(None, help="The version (default: --to)."),
+    lang: str = typer.Option("en,zh", help="Languages: en, zh or en,zh."),
+    project: str | None = typer.Option(None, help="Project (default from settings)."),
+) -> None:
+    """Draft release notes: grouped and traced in code, lines phrased by the model, EN + ZH."""
+    app = app_context(ctx)
+    project = project or app.settings.project
+    languages = [code.strip() for code in lang.split(",") if code.strip()]
+    if not set(languages) <= {"en", "zh"} or not languages:
+        raise InvalidInput(f"Unknown languages {lang!r}.", fix="use en, zh or en,zh")
+    changes = None
+    if changes_file is not None:
+        from assistant.release.sources import changes_from_json
+
+        changes = changes_from_json(changes_file).changes
+    elif not to_ref:
+        raise InvalidInput("Give --to (and --repo/--from), or --changes FILE.",
+                           fix="e.g. --repo . --from v1.0.0 --to v1.1.0")
+    version = version or to_ref or "unreleased"
+    data = {"version": version, "from_ref": from_ref, "to_ref": to_ref, "languages": languages}
+    store = app.drafts()
+    record = store.create(kind=DraftKind.RELEASE_NOTES, project=project,
+                          title=f"Release notes {version}", input=data,
+                          status=DraftStatus.DRAFTING, requested_by="cli")
+    with progress_bar("Preparing the model", as_bytes=True) as update:
+        app.chat_model(update)
+    try:
+        with progress_bar("Phrasing lines (EN, ZH)") as update:
+            result = draft_release_notes(app, data, project, update, clone=repo, changes=changes)
+    except DevrelError as exc:
+        store.fail(record.id, str(exc))
+        raise
+    done = store.complete(record.id, token=None, output=result.output, sources=[],
+                          content=result.content, prompt_name=result.prompt_name,
+                          prompt_version=result.prompt_version, model=result.model,
+                          confidence=result.confidence, language="en", actor="cli")
+    assert done is not None
+    console.print(Markdown(result.content.text))
+    if result.content.translation:
+        console.print(Markdown(result.content.translation))
+    console.print(f"draft #{done.id} waits for review ({result.output['changes']} changes, "
+                  f"{len(result.output['notes']['dropped'])} left out)", highlight=False)
