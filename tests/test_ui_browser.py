@@ -167,7 +167,7 @@ def test_review_a_draft_in_the_browser(browser: object, desk: dict) -> None:
     page.locator("#rn-changes textarea").fill("fix: stale LOCK files after a crash")
     page.locator("#rn-btn").click()
     expect(page.locator("#progress textarea")).to_have_value(
-        re.compile("waits for review"), timeout=60_000)
+        "Draft #2 waits for review in the queue.", timeout=60_000)
     page.get_by_role("tab", name="Newcomer guide").click()
     page.locator("#guide-btn").click()
     expect(_toast(page).first).to_contain_text("not available yet", timeout=10_000)
@@ -177,7 +177,7 @@ def test_review_a_draft_in_the_browser(browser: object, desk: dict) -> None:
     page.locator("#triage-body textarea").fill("运行 compact 之后数据库文件大小没有变化，版本 0.4.1。")
     page.locator("#triage-btn").click()
     expect(page.locator("#progress textarea")).to_have_value(
-        re.compile("waits for review"), timeout=60_000)
+        "Draft #3 waits for review in the queue.", timeout=60_000)
     _shot(page, "5-create")
     drafts = api.get("/v1/drafts", params={"status": "pending_review"}).json()["items"]
     assert [(d["language"], d["title"]) for d in drafts] == [
