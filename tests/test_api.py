@@ -222,6 +222,29 @@ def test_release_notes_from_a_change_list(api: Api) -> None:
     dropped = draft["output"]["notes"]["dropped"]
     assert dropped == ["line-3: internal change (ci)"]
 
+    early = api.client.post("/v1/drafts/announcement?wait=true", headers=api.bot, json={
+        "release_notes_draft_id": draft["id"], "channel": "blog"})
+    assert early.json()["status"] == "failed" and "approve" in early.json()["error"]
+    edited = text.replace("Drop Python 3.8 support", "Python 3.8 is no longer supported")
+    api.client.post(f"/v1/drafts/{draft['id']}/edit", headers=api.reviewer, json={
+        "content": {"text": edited, "translation": draft["content"]["translation"]}})
+    api.client.post(f"/v1/drafts/{draft['id']}/approve", headers=api.reviewer)
+    posts = {}
+    for channel in ("blog", "social", "mail"):
+        made = api.client.post("/v1/drafts/announcement?wait=true", headers=api.bot, json={
+            "release_notes_draft_id": draft["id"], "channel": channel,
+            "url": "https://github.com/example-org/kvlite/releases/tag/v0.5.0"})
+        assert made.status_code == 200 and made.json()["status"] == "pending_review", made.text
+        posts[channel] = made.json()["content"]
+    blog = posts["blog"]
+    assert blog["text"].startswith("---\ntitle: \"kvlite v0.5.0 released\"")
+    assert "Python 3.8 is no longer supported" in blog["text"]  # the approved revision
+    assert "lang: zh-CN" in blog["translation"] and "## 亮点" in blog["translation"]
+    assert len(posts["social"]["text"]) <= 280 and len(posts["social"]["translation"]) <= 140
+    assert posts["social"]["text"].endswith("releases/tag/v0.5.0")
+    assert posts["mail"]["text"].startswith("Subject: [ANNOUNCE] kvlite v0.5.0 released")
+    assert "[ANNOUNCE] kvlite v0.5.0 发布" in posts["mail"]["translation"]
+
 
 def test_idempotency_key_and_filters(api: Api) -> None:
     headers = {**api.bot, "Idempotency-Key": "issue-7-opened"}

@@ -241,10 +241,12 @@ def build_ui(services: Services) -> gr.Blocks:
         yield from _create(user, DraftKind.RELEASE_NOTES, data, project)
 
     @_readable
-    def create_announcement(user: Any, project: str, notes_id: float | None,
-                            text: str) -> Iterator[str]:
-        data = {"release_notes_draft_id": int(notes_id) if notes_id else None,
-                "text": text or None}
+    def create_announcement(user: Any, project: str, notes_id: float | None, channel: str,
+                            url: str) -> Iterator[str]:
+        if not notes_id:
+            raise InvalidInput("Which release notes?", fix="give the id of approved notes")
+        data = {"release_notes_draft_id": int(notes_id), "channel": channel,
+                "url": url.strip() or None}
         yield from _create(user, DraftKind.ANNOUNCEMENT, data, project)
 
     @_readable
@@ -350,8 +352,11 @@ def build_ui(services: Services) -> gr.Blocks:
                                            elem_id="rn-changes")
                     r_btn = gr.Button("Draft release notes", elem_id="rn-btn")
                 with gr.Tab("Announcement", elem_id="create-announcement"):
-                    a_notes = gr.Number(label="From release-notes draft #", precision=0, value=None)
-                    a_text = gr.Textbox(label="Or from this text", lines=6)
+                    a_notes = gr.Number(label="From approved release-notes draft #",
+                                        precision=0, value=None, elem_id="announce-notes")
+                    a_channel = gr.Radio(["blog", "social", "mail"], value="blog",
+                                         label="Channel (each in English and Chinese)")
+                    a_text = gr.Textbox(label="Release page URL (optional)")
                     a_btn = gr.Button("Draft an announcement", elem_id="announce-btn")
                 with gr.Tab("Newcomer guide", elem_id="create-guide"):
                     g_interest = gr.Textbox(label="Interest", placeholder="storage engine")
@@ -398,7 +403,8 @@ def build_ui(services: Services) -> gr.Blocks:
                     [progress])
         r_btn.click(create_release_notes, [user, create_project, r_version, r_from, r_to,
                                            r_changes], [progress])
-        a_btn.click(create_announcement, [user, create_project, a_notes, a_text], [progress])
+        a_btn.click(create_announcement, [user, create_project, a_notes, a_channel, a_text],
+                    [progress])
         g_btn.click(create_guide, [user, create_project, g_interest, g_language], [progress])
         m_btn.click(create_summary, [user, create_project, m_notes, m_language], [progress])
         index_btn.click(load_index, [user, index_project], [index_table, index_head])

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.release.models import ReleaseNotesInput
+from assistant.release.models import AnnouncementInput, ReleaseNotesInput
 from assistant.store.drafts import DraftContent, DraftRecord
 from assistant.store.keys import KeyRecord
 from assistant.store.models import Role
@@ -38,12 +38,10 @@ class ReleaseNotesRequest(ReleaseNotesInput):
     project: str | None = PROJECT
 
 
-class AnnouncementRequest(BaseModel):
-    """An announcement (blog post) from release notes."""
+class AnnouncementRequest(AnnouncementInput):
+    """A blog post, social post or mailing-list mail (EN and ZH) from approved release notes."""
 
     project: str | None = PROJECT
-    release_notes_draft_id: int | None = None
-    text: str | None = Field(None, max_length=60_000)
 
 
 class NewcomerGuideRequest(BaseModel):

@@ -43,6 +43,7 @@ app.add_typer(ingest_cmds.index_app, name="index", help="Inspect or reset the in
 app.command("search")(ingest_cmds.search)
 app.command("triage")(draft_cmds.triage)
 app.command("release-notes")(release_cmds.release_notes)
+app.command("announce")(release_cmds.announce)
 app.add_typer(draft_cmds.drafts_app, name="drafts", help="The review queue.")
 app.command("demo")(demo_cmd.demo)
 app.command("serve")(server_cmds.serve)

@@ -64,3 +64,32 @@ def release_notes(
         console.print(Markdown(result.content.translation))
     console.print(f"draft #{done.id} waits for review ({result.output['changes']} changes, "
                   f"{len(result.output['notes']['dropped'])} left out)", highlight=False)
+
+
+def announce(
+    ctx: typer.Context,
+    draft_id: int = typer.Argument(..., help="An approved release-notes draft."),
+    channel: str = typer.Option("blog", help="blog, social or mail."),
+    url: str | None = typer.Option(None, help="The release page to link."),
+) -> None:
+    """Draft an announcement (EN and ZH) from approved release notes; it waits for review."""
+    from assistant.services.announcements import draft_announcement
+
+    if channel not in ("blog", "social", "mail"):
+        raise InvalidInput(f"Unknown channel {channel!r}.", fix="use blog, social or mail")
+    app = app_context(ctx)
+    source = app.drafts().get(draft_id)
+    data = {"release_notes_draft_id": draft_id, "channel": channel, "url": url}
+    result = draft_announcement(app, data, source.project)
+    store = app.drafts()
+    record = store.create(kind=DraftKind.ANNOUNCEMENT, project=source.project,
+                          title=f"{channel.title()} post from release notes #{draft_id}",
+                          input=data, status=DraftStatus.DRAFTING, requested_by="cli")
+    done = store.complete(record.id, token=None, output=result.output, sources=[],
+                          content=result.content, prompt_name=result.prompt_name,
+                          prompt_version=result.prompt_version, model=result.model,
+                          confidence=result.confidence, language="en", actor="cli")
+    assert done is not None
+    console.print(result.content.text, highlight=False, markup=False)
+    console.print(result.content.translation or "", highlight=False, markup=False)
+    console.print(f"draft #{done.id} waits for review", highlight=False)

@@ -73,3 +73,11 @@ class ReleaseNotesInput(BaseModel):
         default_factory=list, max_length=2000,
         description="Or change titles, one per item, e.g. 'fix(lock): stale LOCK files (#12)'.")
     languages: list[Literal["en", "zh"]] = Field(default_factory=lambda: ["en", "zh"])
+
+
+class AnnouncementInput(BaseModel):
+    """An announcement made from an approved release-notes draft."""
+
+    release_notes_draft_id: int = Field(..., ge=1, le=2**31 - 1)
+    channel: Literal["blog", "social", "mail"] = "blog"
+    url: str | None = Field(None, max_length=500, description="The release page to link.")

@@ -76,6 +76,18 @@ def _release_notes_parse(data: dict[str, Any]) -> Any:
     return request
 
 
+def _announcement_parse(data: dict[str, Any]) -> Any:
+    from assistant.release.models import AnnouncementInput
+
+    return AnnouncementInput.model_validate(data)
+
+
+def _announcement_run(ctx: AppContext, record: DraftRecord) -> DraftResult:
+    from assistant.services.announcements import draft_announcement
+
+    return draft_announcement(ctx, record.input, record.project)
+
+
 def _generic_parse(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
@@ -87,8 +99,9 @@ KINDS: dict[str, DraftKindSpec] = {
         _release_notes_parse, lambda r: f"Release notes {r.version}", _release_notes_run,
         "release notes"),
     DraftKind.ANNOUNCEMENT: DraftKindSpec(
-        _generic_parse, lambda d: str(d.get("title") or "announcement"), None,
-        "the release-notes issue"),
+        _announcement_parse,
+        lambda a: f"{a.channel.title()} post from release notes #{a.release_notes_draft_id}",
+        _announcement_run, "announcements"),
     DraftKind.NEWCOMER_GUIDE: DraftKindSpec(
         _generic_parse, lambda d: str(d.get("title") or "newcomer guide"), None,
         "the newcomer-guides issue"),
