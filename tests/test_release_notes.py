@@ -97,6 +97,9 @@ def test_lines_are_checked_and_fall_back_to_the_change_title(settings: Settings)
     assert any("lost" in p for p in check("为 Table 添加滚动").problems)
     assert "links, mentions, numbers or several lines" in check(
         "为 Table 添加 `virtual` 滚动 https://x.io").problems
+    # what the model copies from the prompt is removed (seen in the eval on APISIX releases)
+    assert check("<text>为 Table 添加 `virtual` 滚动</text>").text == "为 Table 添加 `virtual` 滚动"
+    assert check("[1] 为 Table 添加 `virtual` 滚动").problems == []
 
     notes = assemble("antd", "6.1.0", CHANGES[:2])
     model = FakeListChatModel(responses=[

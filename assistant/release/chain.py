@@ -37,8 +37,14 @@ def glossary_problems(source: str, target: str, glossary: Glossary) -> list[str]
     return found
 
 
+FENCE_DEBRIS = re.compile(r"</?text>|^\s*\[\d+\]\s*")
+
+
 def _line(raw: str) -> str:
+    """The first line, without quotes, list marks and what the model copied from the prompt
+    (the ``<text>`` fence, ``[1]`` markers)."""
     text = raw.strip().splitlines()[0].strip() if raw.strip() else ""
+    text = FENCE_DEBRIS.sub("", text).strip()
     return text.strip("\"'“”「」 ").removeprefix("- ").rstrip("。.").strip()
 
 
@@ -50,7 +56,7 @@ def check_line(source: str, language: str, glossary: Glossary) -> Callable[[str]
         found = []
         if not text:
             found.append("empty")
-        if NOT_ALLOWED.search(raw.strip()):
+        if NOT_ALLOWED.search(FENCE_DEBRIS.sub("", raw.strip())) or "<" in text:
             found.append("links, mentions, numbers or several lines")
         if len(text) > max(160, 3 * len(source)):
             found.append("too long")
