@@ -126,8 +126,9 @@ def build_ui(services: Services) -> gr.Blocks:
 
     def _show(draft_id: int) -> tuple[Any, ...]:
         record = store.get(draft_id)
-        content = store.content(draft_id).content if record.revision else DraftContent(text="")
-        original = store.content(draft_id, 1).content.text if record.revision else ""
+        revisions = store.revisions(draft_id)
+        content = revisions[-1].content if revisions else DraftContent(text="")
+        original = revisions[0].content.text if revisions else ""
         has_translation = bool(content.translation)
         return (
             draft_id, original,

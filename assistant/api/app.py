@@ -51,7 +51,7 @@ def create_app(ctx: AppContext, *, run_worker: bool = False, ui: bool = True) ->
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker = Worker(ctx).start() if run_worker else None
+        worker = Worker(ctx, queue=services.queue).start() if run_worker else None
         try:
             yield
         finally:

@@ -37,6 +37,11 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for error statuses a route answers (all in the one error shape)."""
+    return {code: {"model": ErrorResponse} for code in codes}
+
+
 class ApiError(Exception):
     """An error raised by the web layer itself (auth, limits, webhooks)."""
 

@@ -8,9 +8,10 @@ import typer
 from rich.markdown import Markdown
 
 from assistant.cli.common import app_context, console, progress_bar
-from assistant.errors import DevrelError, InvalidInput
+from assistant.errors import InvalidInput
+from assistant.services.drafting import draft_now
 from assistant.services.release_notes import draft_release_notes
-from assistant.store.models import DraftKind, DraftStatus
+from assistant.store.models import DraftKind
 
 
 def release_notes(
@@ -42,28 +43,19 @@ def release_notes(
                            fix="e.g. --repo . --from v1.0.0 --to v1.1.0")
     version = version or to_ref or "unreleased"
     data = {"version": version, "from_ref": from_ref, "to_ref": to_ref, "languages": languages}
-    store = app.drafts()
-    record = store.create(kind=DraftKind.RELEASE_NOTES, project=project,
-                          title=f"Release notes {version}", input=data,
-                          status=DraftStatus.DRAFTING, requested_by="cli")
     with progress_bar("Preparing the model", as_bytes=True) as update:
         app.chat_model(update)
-    try:
-        with progress_bar("Phrasing lines (EN, ZH)") as update:
-            result = draft_release_notes(app, data, project, update, clone=repo, changes=changes)
-    except DevrelError as exc:
-        store.fail(record.id, str(exc))
-        raise
-    done = store.complete(record.id, token=None, output=result.output, sources=[],
-                          content=result.content, prompt_name=result.prompt_name,
-                          prompt_version=result.prompt_version, model=result.model,
-                          confidence=result.confidence, language="en", actor="cli")
-    assert done is not None
-    console.print(Markdown(result.content.text))
-    if result.content.translation:
-        console.print(Markdown(result.content.translation))
-    console.print(f"draft #{done.id} waits for review ({result.output['changes']} changes, "
-                  f"{len(result.output['notes']['dropped'])} left out)", highlight=False)
+    with progress_bar("Phrasing lines (EN, ZH)") as update:
+        done = draft_now(app, kind=DraftKind.RELEASE_NOTES, project=project,
+                         title=f"Release notes {version}", data=data,
+                         run=lambda: draft_release_notes(app, data, project, update, clone=repo,
+                                                         changes=changes))
+    result = done.output or {}
+    console.print(Markdown(result["markdown_en"]))
+    if result.get("markdown_zh"):
+        console.print(Markdown(result["markdown_zh"]))
+    console.print(f"draft #{done.id} waits for review ({result['changes']} changes, "
+                  f"{len(result['notes']['dropped'])} left out)", highlight=False)
 
 
 def announce(
@@ -81,15 +73,9 @@ def announce(
     source = app.drafts().get(draft_id)
     data = {"release_notes_draft_id": draft_id, "channel": channel, "url": url}
     result = draft_announcement(app, data, source.project)
-    store = app.drafts()
-    record = store.create(kind=DraftKind.ANNOUNCEMENT, project=source.project,
-                          title=f"{channel.title()} post from release notes #{draft_id}",
-                          input=data, status=DraftStatus.DRAFTING, requested_by="cli")
-    done = store.complete(record.id, token=None, output=result.output, sources=[],
-                          content=result.content, prompt_name=result.prompt_name,
-                          prompt_version=result.prompt_version, model=result.model,
-                          confidence=result.confidence, language="en", actor="cli")
-    assert done is not None
+    done = draft_now(app, kind=DraftKind.ANNOUNCEMENT, project=source.project,
+                     title=f"{channel.title()} post from release notes #{draft_id}", data=data,
+                     run=lambda: result)
     console.print(result.content.text, highlight=False, markup=False)
     console.print(result.content.translation or "", highlight=False, markup=False)
     console.print(f"draft #{done.id} waits for review", highlight=False)

@@ -144,8 +144,9 @@ class Sweeper:
 class Worker:
     """A consumer plus its sweeper: what `devrel worker` and `devrel serve` run."""
 
-    def __init__(self, ctx: AppContext, workers: int | None = None) -> None:
-        self.queue = JobQueue(ctx)
+    def __init__(self, ctx: AppContext, workers: int | None = None,
+                 queue: JobQueue | None = None) -> None:
+        self.queue = queue or JobQueue(ctx)
         self._consumer = self.queue.consumer(workers)
         self._sweeper = Sweeper(self.queue)
 

@@ -50,7 +50,7 @@ def check_traceable(notes: ReleaseNotes, changes: list[Change]) -> None:
                                "in the range.", fix="report this as a bug")
 
 
-def _links(item: Item, repo: str | None, changes: dict[str, Change]) -> str:
+def _links(item: Item, repo: str | None) -> str:
     if item.prs:
         return " ".join(f"[#{n}](https://github.com/{repo}/pull/{n})" if repo else f"#{n}"
                         for n in item.prs)
@@ -62,7 +62,6 @@ def _links(item: Item, repo: str | None, changes: dict[str, Change]) -> str:
 def render_markdown(notes: ReleaseNotes, language: str, changes: list[Change],
                     repo: str | None = None) -> str:
     """The notes in one language: sections, linked lines, credits."""
-    lookup = {c.id: c for c in changes}
     zh = language == "zh"
     lines = [f"## {notes.version}", ""]
     for section in SECTIONS:
@@ -74,7 +73,7 @@ def render_markdown(notes: ReleaseNotes, language: str, changes: list[Change],
             text = (item.zh if zh else item.en) or item.source_text
             scope = f"**{item.scope}**: " if item.scope else ""
             authors = " ".join(f"@{a}" for a in item.authors if not BOT.search(a))
-            lines.append(f"- {scope}{text} {_links(item, repo, lookup)}"
+            lines.append(f"- {scope}{text} {_links(item, repo)}"
                          + (f" {authors}" if authors else ""))
         lines.append("")
     if notes.credits.contributors:

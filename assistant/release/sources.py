@@ -280,6 +280,14 @@ def _merge_attribution(records: list[dict[str, Any]], tip: str) -> dict[str, lis
     return result
 
 
+def previous_tag(repo: Path, ref: str) -> str:
+    """The newest tag before ``ref`` (where a release webhook's range starts)."""
+    done = _git(repo, "describe", "--tags", "--abbrev=0", f"{ref}^", check=False)
+    if done.returncode != 0:
+        raise InvalidInput(f"No tag before {ref!r} in {repo}.", fix="give from_ref explicitly")
+    return done.stdout.decode("utf-8", "replace").strip()
+
+
 def changes_from_git(repo: Path, from_ref: str, to_ref: str) -> ChangeSet:
     """The non-merge commits in ``from_ref..to_ref``, minus the release's own commits.
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from assistant.context import AppContext
 from assistant.errors import ChainNotAvailable, DevrelError, InvalidInput, ProviderUnavailable
 from assistant.store.drafts import DraftContent, DraftRecord
-from assistant.store.models import DraftKind
+from assistant.store.models import DraftKind, DraftStatus
 
 log = logging.getLogger(__name__)
 
@@ -204,16 +204,38 @@ def run_draft_job(ctx: AppContext, draft_id: int, worker: str) -> float | None:
         log.exception("drafting %s failed", draft_id)
         return _retry_or_fail(ctx, record, claim.token,
                               f"unexpected {type(exc).__name__}: {exc}")
-    done = store.complete(
-        draft_id, token=claim.token, output=result.output, sources=result.sources,
-        content=result.content, prompt_name=result.prompt_name,
-        prompt_version=result.prompt_version, model=result.model,
-        confidence=result.confidence, language=result.language, actor=worker,
-    )
+    done = _complete(ctx, draft_id, claim.token, result, worker)
     if done is None:
         log.warning("draft %s was taken over by another worker (lease %s); this result is "
                     "dropped", draft_id, "lost" if beat.lost else "expired")
     return None
+
+
+def _complete(ctx: AppContext, draft_id: int, token: str | None, result: DraftResult,
+              actor: str) -> DraftRecord | None:
+    return ctx.drafts().complete(
+        draft_id, token=token, output=result.output, sources=result.sources,
+        content=result.content, prompt_name=result.prompt_name,
+        prompt_version=result.prompt_version, model=result.model,
+        confidence=result.confidence, language=result.language, actor=actor,
+    )
+
+
+def draft_now(ctx: AppContext, *, kind: str, project: str, title: str, data: dict[str, Any],
+              run: Callable[[], DraftResult], requested_by: str = "cli") -> DraftRecord:
+    """Draft in this process, without the queue: stored as drafting, then put in the review
+    queue; a failure is stored with the draft, then raised."""
+    store = ctx.drafts()
+    record = store.create(kind=kind, project=project, title=title, input=data,
+                          status=DraftStatus.DRAFTING, requested_by=requested_by)
+    try:
+        result = run()
+    except DevrelError as exc:
+        store.fail(record.id, str(exc))
+        raise
+    done = _complete(ctx, record.id, None, result, requested_by)
+    assert done is not None
+    return done
 
 
 def _retry_or_fail(ctx: AppContext, record: DraftRecord, token: str, error: str) -> float | None:

@@ -4,7 +4,6 @@ phrased by the model, EN and ZH rendered for review side by side."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +33,6 @@ def changes_from_lines(lines: list[str]) -> list[Change]:
     return changes
 
 
-def previous_tag(clone: Path, ref: str) -> str:
-    """The newest tag before ``ref`` (what a release webhook's range starts from)."""
-    result = subprocess.run(["git", "-C", str(clone), "describe", "--tags", "--abbrev=0",
-                             f"{ref}^"], capture_output=True, text=True, timeout=30)
-    if result.returncode != 0:
-        raise InvalidInput(f"No tag before {ref!r} in {clone}.", fix="give from_ref explicitly")
-    return result.stdout.strip()
-
-
 def gather(ctx: AppContext, request: ReleaseNotesInput, project: str,
            clone: Path | None = None) -> tuple[list[Change], set[str] | None, list[str]]:
     """The input changes, the authors before the range (from git, for first-timers), and the
@@ -52,7 +42,7 @@ def gather(ctx: AppContext, request: ReleaseNotesInput, project: str,
     if not request.to_ref:
         raise InvalidInput("Release notes need a range (to_ref, from_ref) or a change list.",
                            fix="give the refs, or the changes one per line")
-    from assistant.release.sources import changes_from_git
+    from assistant.release.sources import changes_from_git, previous_tag
 
     clone = clone or ctx.settings.project_settings(project).sources.git
     if clone is None:

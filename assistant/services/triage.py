@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from assistant.context import AppContext
-from assistant.errors import DevrelError
 from assistant.project_files import load_project_files
 from assistant.prompting import load_prompt
 from assistant.providers.model_files import Progress
-from assistant.services.drafting import DraftResult
+from assistant.services.drafting import DraftResult, draft_now
 from assistant.store.drafts import DraftContent, DraftRecord
-from assistant.store.models import DraftKind, DraftStatus
+from assistant.store.models import DraftKind
 from assistant.triage.chain import TriagePrompts, draft_triage
 from assistant.triage.models import IssueInput, TriageDraft
 
@@ -63,21 +62,7 @@ def create_triage_draft(
     """
     issue.require_text()
     project = project or ctx.settings.project
-    store = ctx.drafts()
-    record = store.create(
-        kind=DraftKind.TRIAGE, project=project, title=issue.title or issue.body[:80],
-        input=issue.model_dump(), status=DraftStatus.DRAFTING, requested_by=requested_by,
-    )
-    try:
-        result = draft_issue(ctx, issue, project, progress)
-    except DevrelError as exc:
-        store.fail(record.id, str(exc))
-        raise
-    done = store.complete(
-        record.id, token=None, output=result.output, sources=result.sources,
-        content=result.content, prompt_name=result.prompt_name,
-        prompt_version=result.prompt_version, model=result.model,
-        confidence=result.confidence, language=result.language, actor=requested_by,
-    )
-    assert done is not None
-    return done
+    return draft_now(ctx, kind=DraftKind.TRIAGE, project=project,
+                     title=issue.title or issue.body[:80], data=issue.model_dump(),
+                     run=lambda: draft_issue(ctx, issue, project, progress),
+                     requested_by=requested_by)

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from assistant.api.deps import BotDep, RecordId, ReviewerDep, Services, ServicesDep
-from assistant.api.errors import ErrorResponse
+from assistant.api.errors import ErrorResponse, responses
 from assistant.api.schemas import (
     Accepted,
     AnnouncementRequest,
@@ -36,8 +36,7 @@ from assistant.store.models import DraftKind, DraftStatus
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/drafts", tags=["drafts"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422, 429)}
+ERRORS = responses(401, 403, 404, 409, 422, 429)
 CREATE_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     200: {"model": DraftOut, "description": "With `?wait=true`, the finished draft."},

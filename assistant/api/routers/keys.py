@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from assistant.api.deps import AdminDep, RecordId, ServicesDep
-from assistant.api.errors import ErrorResponse
+from assistant.api.errors import responses
 from assistant.api.schemas import KeyCreate, KeyCreated, KeyOut
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    c: {"model": ErrorResponse} for c in (401, 403, 404, 422, 429)}
+ERRORS = responses(401, 403, 404, 422, 429)
 
 
 @router.post("", status_code=201, response_model=KeyCreated, responses=ERRORS)

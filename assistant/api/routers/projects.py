@@ -7,14 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from assistant.api.deps import AdminDep, BotDep, ServicesDep
-from assistant.api.errors import ErrorResponse
+from assistant.api.errors import responses
 from assistant.api.schemas import SyncAccepted
 from assistant.errors import NotFound
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
 ProjectPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    c: {"model": ErrorResponse} for c in (401, 403, 404, 422, 429)}
+ERRORS = responses(401, 403, 404, 422, 429)
 
 
 def _known(services: Any, project: str) -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from assistant.api.deps import ServicesDep
-from assistant.api.errors import ApiError, ErrorResponse
+from assistant.api.errors import ApiError, responses
 from assistant.api.schemas import WebhookResult
 from assistant.services.webhooks import handle_event, parse_payload, signature_ok
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
 @router.post("/github", response_model=WebhookResult, status_code=202,
-             responses={c: {"model": ErrorResponse} for c in (400, 401, 413, 422, 503)}
+             responses=responses(400, 401, 413, 422, 503)
              | {200: {"model": WebhookResult, "description": "Seen before, or a ping."}})
 async def github_webhook(
     request: Request, response: Response, services: ServicesDep,
