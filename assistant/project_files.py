@@ -42,6 +42,23 @@ class IssueTemplate(BaseModel):
     fields: list[TemplateField] = Field(default_factory=list)
 
 
+def mentions(text: str, term: str) -> bool:
+    """Whether ``text`` uses ``term`` as a word: ``Form`` is not in "performance".
+
+    Latin terms match between non-Latin characters (so ``修复Table组件`` mentions ``Table``),
+    case-insensitively unless the term has capitals inside, like ``DatePicker``; Chinese terms,
+    which have no spaces, match as substrings.
+    """
+    term = term.strip()
+    if not term:
+        return False
+    if not term.isascii():
+        return term in text
+    flags = 0 if any(c.isupper() for c in term[1:]) else re.IGNORECASE
+    pattern = rf"(?<![A-Za-z0-9_-]){re.escape(term)}(?![A-Za-z0-9_-])"
+    return re.search(pattern, text, flags) is not None
+
+
 class GlossaryTerm(BaseModel):
     en: str
     zh: str
@@ -55,9 +72,9 @@ class Glossary(BaseModel):
 
     def relevant(self, text: str, limit: int = 12) -> Glossary:
         """Only the entries that occur in ``text`` (a prompt has no room for the whole list)."""
-        lowered = text.lower()
-        keep = [t for t in self.keep if t.lower() in lowered][:limit]
-        pairs = [t for t in self.translations if t.en.lower() in lowered or t.zh in text][:limit]
+        keep = [t for t in self.keep if mentions(text, t)][:limit]
+        pairs = [t for t in self.translations
+                 if mentions(text, t.en) or mentions(text, t.zh)][:limit]
         return Glossary(keep=keep, translations=pairs)
 
 

@@ -158,6 +158,26 @@ class ProjectSources(BaseModel):
                              "of tags.")
 
 
+class ReleaseNotesSettings(BaseModel):
+    """How a project's release notes are drafted."""
+
+    omit_sections: list[
+        Literal["breaking", "features", "fixes", "performance", "docs", "dependencies", "other"]
+    ] = Field(default_factory=list, description="Sections this project leaves out of its notes "
+              "(e.g. docs, dependencies); the changes are listed as left out, with the reason.")
+    omit_types: list[str] = Field(
+        default_factory=list, description="Conventional-commit types left out (e.g. refactor).")
+    omit_scopes: list[str] = Field(
+        default_factory=list, description="Conventional-commit scopes left out (e.g. site, demo, "
+        "ci): internal work under a user-facing type, like fix(site).")
+    classify_with_model: bool = Field(
+        True, description="Ask the model for the section of a change that neither its "
+        "conventional-commit type, its labels nor keywords place (a closed choice, checked).")
+    traditional: Literal["s2t", "s2tw", "s2twp", "s2hk"] = Field(
+        "s2twp", description="OpenCC conversion for Traditional Chinese (language zh-Hant): "
+        "s2twp is Taiwan usage with phrases, s2hk Hong Kong, s2t characters only.")
+
+
 class ProjectSettings(BaseModel):
     """A project whose community the assistant serves."""
 
@@ -173,6 +193,9 @@ class ProjectSettings(BaseModel):
     )
     triggers: WebhookTriggers = Field(
         default_factory=WebhookTriggers, description="What GitHub webhooks draft."
+    )
+    release_notes: ReleaseNotesSettings = Field(
+        default_factory=ReleaseNotesSettings, description="How release notes are drafted."
     )
 
 

@@ -1,7 +1,9 @@
 """A local HTTP server that answers like the GitHub REST API, for the live-sync tests.
 
 It serves ``/repos/{o}/{r}/issues`` (state, sort=updated, direction, since, per_page,
-page, Link headers) and ``/repos/{o}/{r}/issues/{n}/comments``; POSTs to
+page, Link headers) and ``/repos/{o}/{r}/issues/{n}/comments``; for release notes
+``compare/{base}...{head}`` (paged), ``pulls/{n}``, ``commits/{sha}/pulls`` and
+``commits?sha=&author=`` over ``commits`` (a linear history, oldest first, with ``tags``); POSTs to
 ``.../issues/{n}/comments`` and ``.../issues/{n}/labels`` (token required), and can be told to
 answer with rate limits or server errors first, or to answer slowly. Nothing here reaches the
 internet.
@@ -48,6 +50,33 @@ class FakeGitHub:
     posts: list[tuple[str, Any]] = field(default_factory=list)
     url: str = ""
     next_id: int = 1000
+    commits: list[dict[str, Any]] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)  # tag → sha
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def add_commit(self, message: str, author: str | None, *, pr: int | None = None,
+                   tag: str | None = None, parents: int = 1) -> dict[str, Any]:
+        """A commit on the one branch; ``pr``: the merged PR it belongs to (for lookups)."""
+        sha = f"{len(self.commits) + 1:040x}"
+        commit = {"sha": sha, "html_url": f"https://github.com/{self.repo}/commit/{sha}",
+                  "commit": {"message": message, "author": {"name": author or "someone"}},
+                  "author": {"login": author} if author else None,
+                  "parents": [{"sha": "0" * 40}] * parents, "pr": pr}
+        self.commits.append(commit)
+        if tag:
+            self.tags[tag] = sha
+        return commit
+
+    def add_pull(self, number: int, title: str, author: str, labels: tuple[str, ...] = (),
+                 body: str = "") -> None:
+        self.pulls[number] = {
+            "number": number, "title": title, "body": body, "user": {"login": author},
+            "labels": [{"name": n} for n in labels], "merged_at": "2026-03-01T00:00:00Z",
+            "html_url": f"https://github.com/{self.repo}/pull/{number}"}
+
+    def _position(self, ref: str) -> int | None:
+        sha = self.tags.get(ref, ref)
+        return next((i for i, c in enumerate(self.commits) if c["sha"] == sha), None)
 
     def add_issue(self, number: int, updated_at: str, **fields: Any) -> dict[str, Any]:
         issue = {
@@ -143,6 +172,28 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             elif len(parts) == 6 and parts[3] == "issues" and parts[5] == "comments":
                 items = state.comments.get(int(parts[4]), [])
                 self._page(items, page, per_page, url.path, query)
+            elif len(parts) == 5 and parts[3] == "compare" and "..." in parts[4]:
+                base, head = (state._position(r) for r in parts[4].split("...", 1))
+                if base is None or head is None:
+                    self._send(404, NOT_FOUND)
+                    return
+                commits = [{k: v for k, v in c.items() if k != "pr"}
+                           for c in state.commits[base + 1: head + 1]]
+                self._send(200, {"total_commits": len(commits), "status": "ahead",
+                                 "commits": commits[(page - 1) * per_page: page * per_page]})
+            elif len(parts) == 5 and parts[3] == "pulls" and parts[4].isdigit():
+                pull = state.pulls.get(int(parts[4]))
+                self._send(200 if pull else 404, pull or NOT_FOUND)
+            elif len(parts) == 6 and parts[3] == "commits" and parts[5] == "pulls":
+                commit = next((c for c in state.commits if c["sha"] == parts[4]), None)
+                pr = commit and commit.get("pr")
+                self._send(200, [state.pulls[pr]] if pr in state.pulls else [])
+            elif parts[3:] == ["commits"]:
+                end = state._position(query.get("sha", ""))
+                end = len(state.commits) - 1 if end is None else end
+                found = [c for c in state.commits[: end + 1]
+                         if (c.get("author") or {}).get("login") == query.get("author")]
+                self._page(found[::-1], page, per_page, url.path, query)
             else:
                 self._send(404, {"message": "Not Found"})
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
+from assistant.chains.generate import Usage
 from assistant.errors import InvalidInput
 from assistant.project_files import Glossary, GlossaryTerm
 from assistant.prompting import load_prompt
-from assistant.release.chain import check_line, phrase_notes
+from assistant.release.chain import check_line, glossary_problems, model_fallback, phrase_notes
 from assistant.release.classify import classify
 from assistant.release.models import Change, ReleaseNotes
 from assistant.release.notes import assemble, check_traceable, render_markdown
@@ -160,3 +161,64 @@ def test_cli_drafts_notes_for_a_git_range(tmp_path: Path) -> None:
     bad = devrel("release-notes", "--repo", str(repo), "--from", "v0.9", "--to", "v1.1.0",
                  data_dir=tmp_path)
     assert bad.returncode == 1 and "Fix:" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_glossary_terms_match_as_words() -> None:
+    from assistant.project_files import mentions
+
+    assert mentions("Form validation", "Form") and not mentions("better performance", "Form")
+    assert mentions("修复Table组件的滚动", "Table") and not mentions("Tables", "Table")
+    assert mentions("The datepicker", "datepicker") and not mentions("The datepicker",
+                                                                     "DatePicker")
+    assert mentions("修复虚拟滚动", "虚拟滚动")
+    glossary = Glossary(keep=["Form", "Table"])
+    assert glossary.relevant("Improve performance of the list").keep == []
+    assert glossary_problems("Improve performance", "提升性能", glossary) == []
+    assert glossary_problems("Fix Form layout", "修复表单布局", glossary) == [
+        "glossary term 'Form' not kept"]
+
+
+def test_the_model_places_only_what_nothing_else_placed(settings: Settings) -> None:
+    changes = [_c(1, "fix: crash (#1)"), _c(2, "Something vague"), _c(3, "Polish the tooling"),
+               _c(4, "Rename an internal helper"), _c(5, "Update docs for Form"),
+               _c(6, "fix(site): broken home page"), _c(7, "refactor: split utils"),
+               _c(8, "refactor!: rename the `size` prop")]
+    asked: list[str] = []
+
+    def fallback(change: Change):
+        asked.append(change.title)
+        return {"Something vague": "features", "Polish the tooling": None}.get(change.title,
+                                                                               "other")
+
+    notes = assemble("antd", "1", changes, fallback=fallback,
+                     omit={"docs", "scope:site", "type:refactor"})
+    assert asked == ["Something vague", "Polish the tooling", "Rename an internal helper"]
+    assert {(i.source_text, i.section) for i in notes.items} == {
+        ("Crash", "fixes"), ("Something vague", "features"),
+        ("Rename an internal helper", "other"),
+        ("Rename the `size` prop", "breaking")}  # breaking changes are never omitted
+    assert notes.dropped == ["c3: internal change (model)",
+                             "c5: docs: a section this project omits",
+                             "c6: site: a scope this project omits",
+                             "c7: refactor: a commit type this project omits"]
+
+    model = FakeListChatModel(responses=["Fix.", "internal", "Features please", "nonsense",
+                                         "still nonsense", "no"])
+    usage = Usage()
+    place = model_fallback(chat_model=model, settings=settings, usage=usage,
+                           prompt=load_prompt("release_section"))
+    assert place(changes[1]) == "fixes" and place(changes[2]) is None
+    assert place(changes[3]) == "other"  # "features" is not a word of the list: retried
+    assert place(changes[3]) == "other"  # two answers off the list: Other, never invented
+    assert usage.calls == 6
+
+
+def test_traditional_chinese_by_opencc() -> None:
+    from assistant.language import to_traditional
+
+    assert to_traditional("修复了表格组件的内存泄漏，支持 `virtual` 参数") == \
+        "修復了表格元件的記憶體洩漏，支援 `virtual` 引數"  # Taiwan phrases: 参数 becomes 引數
+    assert to_traditional("支持 `virtual` 参数，修复内存泄漏", protect=["参数"]) == \
+        "支援 `virtual` 參數，修復記憶體洩漏"  # a glossary term keeps its wording
+    assert to_traditional("修复内存泄漏", "s2t") == "修復內存泄漏"
+    assert to_traditional("") == ""

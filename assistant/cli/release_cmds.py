@@ -24,15 +24,20 @@ def release_notes(
     changes_file: Path | None = typer.Option(None, "--changes", help="Or a JSON list of "
                                              "changes (title, number, labels, author, body)."),
     version: str | None = typer.Option(None, help="The version (default: --to)."),
-    lang: str = typer.Option("en,zh", help="Languages: en, zh or en,zh."),
+    lang: str = typer.Option("en,zh", help="Languages, comma-separated: en, zh (Simplified), "
+                             "zh-Hant (Traditional, by OpenCC)."),
+    source: str = typer.Option("auto", help="git (the local clone), forge (PRs merged between "
+                               "the tags on GitHub) or auto (the clone when there is one)."),
     project: str | None = typer.Option(None, help="Project (default from settings)."),
 ) -> None:
     """Draft release notes: grouped and traced in code, lines phrased by the model, EN + ZH."""
     app = app_context(ctx)
     project = project or app.settings.project
     languages = [code.strip() for code in lang.split(",") if code.strip()]
-    if not set(languages) <= {"en", "zh"} or not languages:
-        raise InvalidInput(f"Unknown languages {lang!r}.", fix="use en, zh or en,zh")
+    if not set(languages) <= {"en", "zh", "zh-Hant"} or not languages:
+        raise InvalidInput(f"Unknown languages {lang!r}.", fix="use en, zh, zh-Hant, e.g. en,zh")
+    if source not in ("auto", "git", "forge"):
+        raise InvalidInput(f"Unknown source {source!r}.", fix="use git, forge or auto")
     changes = None
     if changes_file is not None:
         from assistant.release.sources import changes_from_json
@@ -42,18 +47,20 @@ def release_notes(
         raise InvalidInput("Give --to (and --repo/--from), or --changes FILE.",
                            fix="e.g. --repo . --from v1.0.0 --to v1.1.0")
     version = version or to_ref or "unreleased"
-    data = {"version": version, "from_ref": from_ref, "to_ref": to_ref, "languages": languages}
+    data = {"version": version, "from_ref": from_ref, "to_ref": to_ref, "languages": languages,
+            "source": "git" if repo is not None else source}
     with progress_bar("Preparing the model", as_bytes=True) as update:
         app.chat_model(update)
-    with progress_bar("Phrasing lines (EN, ZH)") as update:
+    with progress_bar("Reading changes, phrasing lines") as update:
         done = draft_now(app, kind=DraftKind.RELEASE_NOTES, project=project,
                          title=f"Release notes {version}", data=data,
                          run=lambda: draft_release_notes(app, data, project, update, clone=repo,
                                                          changes=changes))
     result = done.output or {}
     console.print(Markdown(result["markdown_en"]))
-    if result.get("markdown_zh"):
-        console.print(Markdown(result["markdown_zh"]))
+    for key in ("markdown_zh", "markdown_zh_hant"):
+        if result.get(key):
+            console.print(Markdown(result[key]))
     console.print(f"draft #{done.id} waits for review ({result['changes']} changes, "
                   f"{len(result['notes']['dropped'])} left out)", highlight=False)
 

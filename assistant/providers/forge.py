@@ -4,14 +4,18 @@ implementation, GitHub's REST API; the rest of the code sees ``Forge``."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.errors import ForgeError, InvalidInput
 from assistant.issue_files import issue_from_json
 from assistant.settings import Settings
 from assistant.triage.models import IssueInput
+
+if TYPE_CHECKING:
+    from assistant.release.sources import ChangeSet
 
 _REF = re.compile(r"^([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#(\d{1,9})$")
 WRITE_RETRIES = 3  # a write is tried at most four times
@@ -44,6 +48,9 @@ class Forge(Protocol):
     ) -> PublishedComment: ...
 
     def add_labels(self, repo: str, number: int, labels: list[str]) -> list[str]: ...
+
+    def changes_between(self, repo: str, from_ref: str, to_ref: str,
+                        progress: Callable[[int, int], None] | None = None) -> ChangeSet: ...
 
 
 class _AlreadyPosted(Exception):
@@ -114,6 +121,14 @@ class GitHubForge:
                              fix="check github.api_url")
         return [str(label.get("name")) if isinstance(label, dict) else str(label)
                 for label in data]
+
+    def changes_between(self, repo: str, from_ref: str, to_ref: str,
+                        progress: Callable[[int, int], None] | None = None) -> ChangeSet:
+        """The PRs merged between two refs (release-note input), without the release's own."""
+        from assistant.release.forge_source import changes_from_github
+        from ingest.github import check_repo
+
+        return changes_from_github(self._client, check_repo(repo), from_ref, to_ref, progress)
 
     def _issue_url(self, repo: str, number: int, what: str) -> str:
         from ingest.github import check_repo

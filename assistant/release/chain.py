@@ -9,9 +9,10 @@ from collections.abc import Callable
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from assistant.chains.generate import Checked, Usage, generate
-from assistant.project_files import Glossary
+from assistant.project_files import Glossary, mentions
 from assistant.prompting import Prompt, fence
-from assistant.release.models import ReleaseNotes
+from assistant.release.classify import Fallback, clean_subject
+from assistant.release.models import Change, ReleaseNotes, Section
 from assistant.settings import Settings
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -29,10 +30,10 @@ def glossary_problems(source: str, target: str, glossary: Glossary) -> list[str]
     """Terms the glossary keeps as they are, or translates one way, that the line broke."""
     found = []
     for term in glossary.keep:
-        if term.lower() in source.lower() and term.lower() not in target.lower():
+        if mentions(source, term) and not mentions(target, term):
             found.append(f"glossary term {term!r} not kept")
     for pair in glossary.translations:
-        if pair.en.lower() in source.lower() and pair.zh not in target:
+        if mentions(source, pair.en) and pair.zh not in target:
             found.append(f"glossary: {pair.en!r} must be {pair.zh!r}")
     return found
 
@@ -74,10 +75,11 @@ def check_line(source: str, language: str, glossary: Glossary) -> Callable[[str]
 def phrase_notes(
     notes: ReleaseNotes, *, chat_model: BaseChatModel, settings: Settings, line: Prompt,
     translate: Prompt, glossary: Glossary, languages: tuple[str, ...] = ("en", "zh"),
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, usage: Usage | None = None,
 ) -> Usage:
-    """Fill each item's ``en`` (rewritten) and ``zh`` (translated) text, one line per call."""
-    usage = Usage()
+    """Fill each item's ``en`` (rewritten) and ``zh`` (translated) text, one line per call;
+    tokens are added to ``usage`` (a new one by default), which is returned."""
+    usage = usage if usage is not None else Usage()
     for done, item in enumerate(notes.items, start=1):
         source = item.source_text
         relevant = glossary.relevant(source)
@@ -101,3 +103,29 @@ def phrase_notes(
         if progress:
             progress(done, len(notes.items))
     return usage
+
+
+MODEL_SECTIONS: dict[str, Section | None] = {
+    "feature": "features", "fix": "fixes", "performance": "performance", "docs": "docs",
+    "internal": None, "other": "other"}
+
+
+def check_section(raw: str) -> Checked:
+    """One word of the closed list (``MODEL_SECTIONS``), nothing else."""
+    word = re.sub(r"[^a-z]", "", raw.strip().split()[0].lower()) if raw.strip() else ""
+    return Checked(word, [] if word in MODEL_SECTIONS else [f"not a section: {raw[:40]!r}"])
+
+
+def model_fallback(*, chat_model: BaseChatModel, settings: Settings, prompt: Prompt,
+                   usage: Usage) -> Fallback:
+    """The model as the classifier of last resort: a closed choice, checked; a change it
+    cannot place stays in Other (never invented into Features or dropped)."""
+
+    def place(change: Change) -> Section | None:
+        result = generate(chat_model, prompt.render(text=fence(clean_subject(change.title),
+                                                                "text")),
+                          settings=settings, max_tokens=prompt.max_tokens, check=check_section,
+                          usage=usage)
+        return MODEL_SECTIONS[result.text] if result.text else "other"
+
+    return place

@@ -7,6 +7,7 @@ grouped into one line; breaking changes are detected and put first. The model ne
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from assistant.release.models import Change, Item, Section
@@ -51,8 +52,12 @@ class Classified:
     section: Section | None
     scope: str | None
     text: str
-    how: str  # conventional, label, keyword, default
+    how: str  # conventional, label, keyword, model, default
     breaking: bool = False
+
+
+Fallback = Callable[[Change], Section | None]
+"""Places a change that nothing else placed: a section, or None for an internal change."""
 
 
 @dataclass
@@ -105,9 +110,16 @@ def classify(change: Change) -> Classified:
     return Classified("other", None, text, "default")
 
 
-def select(changes: list[Change]) -> Selection:
-    """Items for the notes (one per PR, bot bumps as one line) and what was left out, why."""
+def select(changes: list[Change], *, fallback: Fallback | None = None,
+           omit: Collection[str] = ()) -> Selection:
+    """Items for the notes (one per PR, bot bumps as one line) and what was left out, why.
+
+    ``fallback`` (the model) places the changes that no type, label or keyword placed;
+    ``omit`` lists what the project leaves out of its notes: sections (``docs``),
+    conventional types (``type:refactor``) and scopes (``scope:site``).
+    """
     result = Selection()
+    omit = {o.lower() for o in omit}
     reverted = {m.group("title").strip() for c in changes if (m := REVERT.match(c.title))}
     bumps: list[Change] = []
     by_pr: dict[int, Item] = {}
@@ -123,9 +135,14 @@ def select(changes: list[Change]) -> Selection:
             bumps.append(change)
             continue
         found = classify(change)
+        if found.how == "default" and fallback is not None:
+            found.section, found.how = fallback(change), "model"
         if found.section is None:
-            kind = (CONVENTIONAL.match(change.title) or {"type": "?"})["type"]
+            kind = (CONVENTIONAL.match(change.title) or {"type": found.how})["type"]
             result.dropped.append((change.id, f"internal change ({kind})"))
+            continue
+        if reason := _omitted(change, found, omit):
+            result.dropped.append((change.id, reason))
             continue
         known = next((by_pr[n] for n in change.prs if n in by_pr), None)
         if known is not None:  # several commits of one PR: one line
@@ -139,7 +156,9 @@ def select(changes: list[Change]) -> Selection:
         for number in change.prs:
             by_pr[number] = item
         result.items.append(item)
-    if bumps:
+    if bumps and "dependencies" in omit:
+        result.dropped += [(c.id, "dependencies: a section this project omits") for c in bumps]
+    elif bumps:
         names = sorted({_bumped(c) for c in bumps})
         shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
         result.items.append(Item(
@@ -148,6 +167,19 @@ def select(changes: list[Change]) -> Selection:
             source_text=f"Update {len(names)} dependenc{'y' if len(names) == 1 else 'ies'}: "
                         f"{shown}"))
     return result
+
+
+def _omitted(change: Change, found: Classified, omit: set[str]) -> str | None:
+    """Why the project's policy leaves this change out, or None."""
+    match = CONVENTIONAL.match(change.title)
+    kind = match.group("type").lower() if match else ""
+    if found.section in omit:
+        return f"{found.section}: a section this project omits"
+    if kind and f"type:{kind}" in omit and not found.breaking:
+        return f"{kind}: a commit type this project omits"
+    if found.scope and f"scope:{found.scope.lower()}" in omit and not found.breaking:
+        return f"{found.scope}: a scope this project omits"
+    return None
 
 
 def _bumped(change: Change) -> str:

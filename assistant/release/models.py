@@ -72,7 +72,13 @@ class ReleaseNotesInput(BaseModel):
     changes: list[str] = Field(
         default_factory=list, max_length=2000,
         description="Or change titles, one per item, e.g. 'fix(lock): stale LOCK files (#12)'.")
-    languages: list[Literal["en", "zh"]] = Field(default_factory=lambda: ["en", "zh"])
+    languages: list[Literal["en", "zh", "zh-Hant"]] = Field(
+        default_factory=lambda: ["en", "zh"], description="zh-Hant: Traditional Chinese, "
+        "converted by OpenCC from the Simplified lines (the project's release_notes.traditional).")
+    source: Literal["auto", "git", "forge"] = Field(
+        "auto", description="Where a range's changes come from: the project's local clone "
+        "(git), the PRs merged between the two tags on GitHub (forge), or auto: the clone when "
+        "one is configured, else the forge.")
 
 
 class AnnouncementInput(BaseModel):

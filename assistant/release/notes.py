@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from assistant.errors import InvalidInput
-from assistant.release.classify import BOT, select
+from assistant.release.classify import BOT, Fallback, select
 from assistant.release.models import (
     SECTION_TITLES,
     SECTIONS,
@@ -16,9 +18,11 @@ from assistant.release.models import (
 
 def assemble(project: str, version: str, changes: list[Change], *,
              authors_before: set[str] | None = None, from_ref: str | None = None,
-             to_ref: str | None = None) -> ReleaseNotes:
-    """Sections in a fixed order (breaking first), one line per change or PR, and credits."""
-    selection = select(changes)
+             to_ref: str | None = None, fallback: Fallback | None = None,
+             omit: Collection[str] = ()) -> ReleaseNotes:
+    """Sections in a fixed order (breaking first), one line per change or PR, and credits.
+    ``fallback`` and ``omit`` are those of :func:`select`."""
+    selection = select(changes, fallback=fallback, omit=omit)
     items = sorted(selection.items, key=lambda i: SECTIONS.index(i.section))
     notes = ReleaseNotes(project=project, version=version, from_ref=from_ref, to_ref=to_ref,
                          items=items, dropped=[f"{cid}: {why}" for cid, why in selection.dropped],

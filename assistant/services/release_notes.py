@@ -7,15 +7,19 @@ import re
 from pathlib import Path
 from typing import Any
 
+from assistant.chains.generate import Usage
 from assistant.context import AppContext
 from assistant.errors import InvalidInput
+from assistant.language import to_traditional
 from assistant.project_files import load_project_files
 from assistant.prompting import load_prompt
 from assistant.providers.chat import chat_model_name
+from assistant.providers.forge import Forge, build_forge
 from assistant.providers.model_files import Progress
-from assistant.release.chain import phrase_notes
+from assistant.release.chain import model_fallback, phrase_notes
 from assistant.release.models import Change, ReleaseNotesInput
 from assistant.release.notes import assemble, render_markdown
+from assistant.release.sources import ChangeSet
 from assistant.services.drafting import DraftResult
 from assistant.store.drafts import DraftContent
 
@@ -34,54 +38,95 @@ def changes_from_lines(lines: list[str]) -> list[Change]:
 
 
 def gather(ctx: AppContext, request: ReleaseNotesInput, project: str,
-           clone: Path | None = None) -> tuple[list[Change], set[str] | None, list[str]]:
-    """The input changes, the authors before the range (from git, for first-timers), and the
-    commits left out of the input (release and changelog work)."""
+           clone: Path | None = None, forge: Forge | None = None,
+           progress: Progress | None = None) -> tuple[list[Change], set[str] | None, list[str]]:
+    """The input changes, the authors before the range (for first-timers), and the commits left
+    out of the input (release and changelog work)."""
     if request.changes:
         return changes_from_lines(request.changes), None, []
     if not request.to_ref:
         raise InvalidInput("Release notes need a range (to_ref, from_ref) or a change list.",
                            fix="give the refs, or the changes one per line")
-    from assistant.release.sources import changes_from_git, previous_tag
+    settings = ctx.settings.project_settings(project)
+    clone = clone or settings.sources.git
+    use_forge = request.source == "forge" or (request.source == "auto" and clone is None)
+    if use_forge:
+        found = _from_forge(ctx, request, project, forge, progress)
+    else:
+        from assistant.release.sources import changes_from_git, previous_tag
 
-    clone = clone or ctx.settings.project_settings(project).sources.git
-    if clone is None:
-        raise InvalidInput(f"Project {project!r} has no local clone configured.",
-                           fix=f"set projects.{project}.sources.git to a clone of the repository")
-    from_ref = request.from_ref or previous_tag(clone, request.to_ref)
-    found = changes_from_git(clone, from_ref, request.to_ref)
+        if clone is None:
+            raise InvalidInput(f"Project {project!r} has no local clone configured.",
+                               fix=f"set projects.{project}.sources.git to a clone of the "
+                                   "repository, or use source=forge")
+        from_ref = request.from_ref or previous_tag(clone, request.to_ref)
+        found = changes_from_git(clone, from_ref, request.to_ref)
     return found.changes, found.authors_before, [f"{cid}: {why}" for cid, why in found.excluded]
+
+
+def _from_forge(ctx: AppContext, request: ReleaseNotesInput, project: str, forge: Forge | None,
+                progress: Progress | None) -> ChangeSet:
+    repo = ctx.settings.project_settings(project).repo
+    if not repo:
+        raise InvalidInput(f"Project {project!r} has neither a local clone nor a GitHub repo.",
+                           fix=f"set projects.{project}.repo (owner/name) or "
+                               f"projects.{project}.sources.git")
+    if not request.from_ref or not request.to_ref:
+        raise InvalidInput("Release notes from GitHub need both refs.",
+                           fix="give from_ref (the previous tag) and to_ref")
+    own = forge is None
+    forge = forge or build_forge(ctx.settings)
+    try:
+        return forge.changes_between(repo, request.from_ref, request.to_ref, progress)
+    finally:
+        if own:
+            forge.close()  # type: ignore[attr-defined]
 
 
 def draft_release_notes(
     ctx: AppContext, data: dict[str, Any], project: str, progress: Progress | None = None, *,
-    clone: Path | None = None, changes: list[Change] | None = None,
+    clone: Path | None = None, changes: list[Change] | None = None, forge: Forge | None = None,
 ) -> DraftResult:
     """Draft bilingual release notes for review (from ``changes`` when given)."""
     request = ReleaseNotesInput.model_validate(data)
+    policy = ctx.settings.project_settings(project).release_notes
     authors_before: set[str] | None = None
     excluded: list[str] = []
     if changes is None:
-        changes, authors_before, excluded = gather(ctx, request, project, clone)
+        changes, authors_before, excluded = gather(ctx, request, project, clone, forge, progress)
     if not changes:
         raise InvalidInput("The range holds no changes.", fix="check the two refs")
-    notes = assemble(project, request.version, changes, authors_before=authors_before,
-                     from_ref=request.from_ref, to_ref=request.to_ref)
-    notes.dropped = excluded + notes.dropped
     pinned = ctx.settings.prompt_versions
+    chat = ctx.chat_model()
+    usage = Usage()
+    fallback = model_fallback(
+        chat_model=chat, settings=ctx.settings, usage=usage,
+        prompt=load_prompt("release_section", pinned.get("release_section"))
+    ) if policy.classify_with_model else None
+    notes = assemble(project, request.version, changes, authors_before=authors_before,
+                     from_ref=request.from_ref, to_ref=request.to_ref, fallback=fallback,
+                     omit=[*policy.omit_sections, *(f"type:{t}" for t in policy.omit_types),
+                           *(f"scope:{s}" for s in policy.omit_scopes)])
+    notes.dropped = excluded + notes.dropped
     line = load_prompt("release_line", pinned.get("release_line"))
     translate = load_prompt("translate", pinned.get("translate"))
     glossary = load_project_files(ctx.index(project)).glossary
-    chat = ctx.chat_model()
+    chinese_wanted = bool({"zh", "zh-Hant"} & set(request.languages))
     usage = phrase_notes(notes, chat_model=chat, settings=ctx.settings, line=line,
-                         translate=translate, glossary=glossary,
-                         languages=tuple(request.languages), progress=progress)
+                         translate=translate, glossary=glossary, usage=usage,
+                         languages=("en", "zh") if chinese_wanted else ("en",), progress=progress)
     repo = ctx.settings.project_settings(project).repo
     english = render_markdown(notes, "en", changes, repo)
-    chinese = render_markdown(notes, "zh", changes, repo) if "zh" in request.languages else None
+    simplified = render_markdown(notes, "zh", changes, repo) if chinese_wanted else None
+    traditional = (to_traditional(simplified, policy.traditional,
+                                  protect=[t.zh for t in glossary.translations])
+                   if simplified and "zh-Hant" in request.languages else None)
+    chinese = simplified if "zh" in request.languages else traditional
     checked = sum(item.checked for item in notes.items) / max(1, len(notes.items))
     output = {"notes": notes.model_dump(mode="json"), "markdown_en": english,
-              "markdown_zh": chinese, "usage": usage.model_dump(), "changes": len(changes)}
+              "markdown_zh": simplified if "zh" in request.languages else None,
+              "markdown_zh_hant": traditional, "usage": usage.model_dump(),
+              "changes": len(changes)}
     return DraftResult(
         output=output, sources=[], content=DraftContent(text=english, translation=chinese),
         prompt_name=line.name, prompt_version=line.version, model=chat_model_name(chat),
