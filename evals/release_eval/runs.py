@@ -10,8 +10,10 @@ from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
 
+from assistant.chains.generate import Usage
 from assistant.project_files import Glossary
-from assistant.release.chain import check_line, phrase_notes
+from assistant.prompting import load_prompt
+from assistant.release.chain import check_line, model_fallback, phrase_notes
 from assistant.release.models import ReleaseNotes
 from assistant.release.notes import assemble, render_markdown
 
@@ -75,7 +77,16 @@ def run_model(record: dict[str, Any], repo: str, *, chat: Any, settings: Any, pr
               recorder: Recorder, on_line: Any) -> dict[str, Any]:
     started = time.perf_counter()
     changes, _excluded = model_input(record)
-    notes = assemble(repo, record["version"], changes)
+    usage = Usage()
+    place = model_fallback(chat_model=chat, settings=settings, usage=usage,
+                           prompt=load_prompt("release_section"))
+    placed: list[str | None] = []
+
+    def fallback(change: Any) -> Any:  # the product's model classifier, counted
+        placed.append(place(change))
+        return placed[-1]
+
+    notes = assemble(repo, record["version"], changes, fallback=fallback)
     glossary = Glossary(keep=subject_glossary([c.title for c in changes]))
     per_item: list[list[str]] = []
 
@@ -86,7 +97,7 @@ def run_model(record: dict[str, Any], repo: str, *, chat: Any, settings: Any, pr
 
     recorder.outputs.clear()
     usage = phrase_notes(notes, chat_model=chat, settings=settings, line=prompts[0],
-                         translate=prompts[1], glossary=glossary, progress=progress)
+                         translate=prompts[1], glossary=glossary, progress=progress, usage=usage)
     seconds = time.perf_counter() - started
     en, zh = render_markdown(notes, "en", changes, repo), render_markdown(notes, "zh", changes,
                                                                              repo)
@@ -100,6 +111,7 @@ def run_model(record: dict[str, Any], repo: str, *, chat: Any, settings: Any, pr
         "calls": usage.calls, "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
         "rejections": dict(reasons.most_common()), "terms_dropped": dict(terms.most_common()),
+        "model_placed": {str(k): placed.count(k) for k in dict.fromkeys(placed)},
     }
 
 
