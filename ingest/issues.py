@@ -15,12 +15,14 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from assistant.language import detect_language
 from assistant.providers.vector_index import Chunk, Metadata
 from assistant.redact import redact
+from assistant.store.activity import EventRow, ItemRow
 from ingest.docs import chunk_id
 from ingest.files import Skipped
 from ingest.markdown import chunk_markdown, count_tokens
@@ -38,6 +40,7 @@ class Comment:
     body: str
     created_at: str
     url: str = ""
+    kind: str = "comment"  # or "review" (a PR review, from ``gh pr … --json reviews``)
 
 
 @dataclass
@@ -59,6 +62,9 @@ class IssueRecord:
     is_pull_request: bool
     comments: list[Comment] = field(default_factory=list)
     comment_count: int = 0
+    assignees: list[str] = field(default_factory=list)
+    merged_at: str = ""  # PRs: REST ``pull_request.merged_at`` / ``merged_at``, gh ``mergedAt``
+    reviews: list[Comment] = field(default_factory=list)  # gh ``reviews``; not indexed
 
     @property
     def duplicate_of(self) -> int | None:
@@ -102,14 +108,31 @@ def _labels(value: Any) -> list[str]:
     return sorted(set(names))
 
 
-def comment_from_json(raw: dict[str, Any]) -> Comment:
-    """A Comment from a REST or ``gh --json`` comment object."""
+def _logins(value: Any) -> list[str]:
+    """Logins from REST ``assignees`` (user objects) or gh ``assignees`` (``{"login": …}``)."""
+    if isinstance(value, dict):  # gh GraphQL-style connection: {"nodes": [...]}
+        value = value.get("nodes")
+    logins = [_login(v) if isinstance(v, dict) else _text(v) for v in value or []] \
+        if isinstance(value, list) else []
+    return sorted({login.strip() for login in logins if login.strip()})
+
+
+def _merged_at(raw: dict[str, Any]) -> str:
+    pull = raw.get("pull_request")
+    nested = pull.get("merged_at") if isinstance(pull, dict) else None
+    return _text(raw.get("mergedAt") or raw.get("merged_at") or nested)
+
+
+def comment_from_json(raw: dict[str, Any], kind: str = "comment") -> Comment:
+    """A Comment from a REST or ``gh --json`` comment (or review) object."""
     return Comment(
         author=_login(raw.get("user") or raw.get("author")),
         author_association=_text(raw.get("author_association") or raw.get("authorAssociation")),
         body=_text(raw.get("body"))[:MAX_BODY_CHARS],
-        created_at=_text(raw.get("created_at") or raw.get("createdAt")),
+        created_at=_text(raw.get("created_at") or raw.get("createdAt") or raw.get("submitted_at")
+                         or raw.get("submittedAt")),
         url=_text(raw.get("html_url") or raw.get("url")),
+        kind=kind,
     )
 
 
@@ -129,6 +152,9 @@ def issue_from_json(raw: dict[str, Any]) -> IssueRecord:
     comments = [comment_from_json(c) for c in comments_raw if isinstance(c, dict)] if isinstance(
         comments_raw, list) else []
     count = comments_raw if isinstance(comments_raw, int) else len(comments)
+    reviews_raw = raw.get("reviews")
+    reviews = [comment_from_json(r, "review") for r in reviews_raw if isinstance(r, dict)] \
+        if isinstance(reviews_raw, list) else []
     return IssueRecord(
         number=number,
         title=title[:1024],
@@ -145,6 +171,9 @@ def issue_from_json(raw: dict[str, Any]) -> IssueRecord:
         is_pull_request=is_pr,
         comments=comments,
         comment_count=count,
+        assignees=_logins(raw.get("assignees")),
+        merged_at=_merged_at(raw) if is_pr else "",
+        reviews=[r for r in reviews if r.created_at],
     )
 
 
@@ -267,6 +296,7 @@ def issue_chunks(issue: IssueRecord, project: str, max_tokens: int) -> list[Chun
         "state": issue.state,
         "state_reason": issue.state_reason,
         "labels": ",".join(issue.labels),
+        "assignees": ",".join(issue.assignees),
         "author": issue.author,
         "author_association": issue.author_association,
         "created_at": issue.created_at,
@@ -309,3 +339,34 @@ def issue_chunks(issue: IssueRecord, project: str, max_tokens: int) -> list[Chun
     if packed:
         add(f"{header} (comments)\n\n" + "\n\n".join(packed), "comments", "comments")
     return chunks
+
+
+def parse_time(value: str) -> datetime | None:
+    """An aware UTC datetime from GitHub's ISO 8601 (``2026-05-04T03:17:42Z``); None if unusable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def activity_row(issue: IssueRecord) -> ItemRow:
+    """The compact history record of an issue/PR for the activity tables.
+
+    Comments are replaced only when the input holds them: a REST issue dump without its comments
+    file (``comments`` > 0 but none attached) keeps the comments stored earlier.
+    """
+    events = [EventRow(c.kind, c.author, c.author_association, parse_time(c.created_at))
+              for c in [*issue.comments, *issue.reviews]]
+    known = bool(events) or issue.comment_count == 0
+    return ItemRow(
+        number=issue.number, kind="pull_request" if issue.is_pull_request else "issue",
+        title=issue.title[:1024], url=issue.url[:500], state=issue.state[:16],
+        author=issue.author[:100], author_association=issue.author_association[:32],
+        labels=list(issue.labels), assignees=list(issue.assignees),
+        created_at=parse_time(issue.created_at), closed_at=parse_time(issue.closed_at),
+        merged_at=parse_time(issue.merged_at), updated_at=parse_time(issue.updated_at),
+        events=events if known else None,
+    )

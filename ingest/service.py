@@ -8,12 +8,14 @@ from pathlib import Path
 from assistant.errors import InvalidInput
 from assistant.providers.vector_index import VectorIndex
 from assistant.settings import Settings
+from assistant.store.activity import ActivityStore, UpsertCounts
 from ingest.docs import scan_docs
 from ingest.files import Skipped
 from ingest.github import GitHubClient, check_repo
 from ingest.issues import (
     IssueRecord,
     ParsedIssues,
+    activity_row,
     attach_comments,
     comment_from_json,
     issue_chunks,
@@ -119,8 +121,13 @@ def sync_issues(
     source: str,
     prune: bool = False,
     progress: Progress | None = None,
+    activity: ActivityStore | None = None,
 ) -> SyncReport:
-    """Upsert parsed issues (each replaces its earlier version); ``prune`` drops unlisted ones."""
+    """Upsert parsed issues (each replaces its earlier version); ``prune`` drops unlisted ones.
+
+    Their history (authors, comment and review times, merges, assignees) is upserted into the
+    app database's activity tables too, for activity reports (``activity``: an open store).
+    """
     chunks_by_path = {
         issue_path(issue): issue_chunks(issue, index.project, settings.ingest.chunk_tokens)
         for issue in parsed.issues.values()
@@ -135,7 +142,21 @@ def sync_issues(
         Skipped(f"comments of #{n}", "their issue is not in the input")
         for n in sorted(parsed.orphan_comments)
     ]
+    record_activity(settings, index.project, parsed, activity)
     return report
+
+
+def record_activity(settings: Settings, project: str, parsed: ParsedIssues,
+                    activity: ActivityStore | None = None) -> UpsertCounts:
+    """Upsert the issues' history rows (idempotent: by project and number)."""
+    if not parsed.issues:
+        return UpsertCounts()
+    store = activity or ActivityStore.open(settings)
+    try:
+        return store.upsert(project, [activity_row(i) for i in parsed.issues.values()])
+    finally:
+        if activity is None:
+            store.close()
 
 
 def ingest_issue_files(
@@ -189,6 +210,7 @@ def sync_github(
     if note and not client.authenticated:
         note("no GitHub token: 60 requests/hour; set DEVREL_GITHUB__TOKEN or GITHUB_TOKEN")
     total = SyncReport()
+    activity = ActivityStore.open(settings)
     try:
         for page in client.issue_pages(repo, since):
             parsed = ParsedIssues()
@@ -206,7 +228,7 @@ def sync_github(
                 parsed.issues[issue.number] = issue
             attach_comments(parsed)
             report = sync_issues(settings, index, parsed, source=f"issues:{repo}",
-                                 progress=progress)
+                                 progress=progress, activity=activity)
             total.merge(report)
             newest = max((i.updated_at for i in parsed.issues.values()), default="")
             if newest:
@@ -214,6 +236,7 @@ def sync_github(
             if note:
                 note(f"page of {len(page)} synced (updated up to {newest or '?'})")
     finally:
+        activity.close()
         if own_client:
             client.close()
     return total

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import assistant.store.activity  # noqa: F401  (its tables join Base.metadata)
 from assistant.store.models import Base
 
 connection = context.config.attributes["connection"]
