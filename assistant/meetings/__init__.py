@@ -1,0 +1,2 @@
+"""Meeting notes: summaries (decisions, action items, open questions traced to lines of the
+note) and draft agendas for the next meeting from recent activity."""
