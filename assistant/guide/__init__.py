@@ -1,0 +1,1 @@
+"""Newcomer guides: steps grounded in the ingested docs, and good-first issues that fit."""
