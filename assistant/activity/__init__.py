@@ -1,0 +1,1 @@
+"""Community activity: metrics over issue/PR history (CHAOSS definitions), charts, report."""
