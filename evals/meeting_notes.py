@@ -227,17 +227,20 @@ def run_pfcc(mode: str, agenda: str, *, chat: Any, settings: Any, prompt: Any) -
 def run_tsc(path: Path, *, chat: Any, settings: Any) -> dict[str, Any]:
     from assistant.chains.generate import Usage
     from assistant.meetings.parse import parse_note
-    from assistant.meetings.summarize import summarize_note
+    from assistant.meetings.summarize import place_by_code, summarize_note
     from assistant.prompting import load_prompt
 
     usage = Usage()
-    summary = summarize_note(parse_note(path.read_text()), language="en", chat_model=chat,
+    note = parse_note(path.read_text())
+    _items, cue_lines = place_by_code(note)
+    summary = summarize_note(note, language="en", chat_model=chat,
                              settings=settings, usage=usage,
                              classify=load_prompt("meeting_item") if chat else None,
                              translate=None)
     return {"items": [{"kind": i.kind, "line": i.line, "text": i.text, "how": i.how,
                        "owner": getattr(i, "owner", None)} for i in summary.items()],
-            "candidates": summary.candidates, "usage": usage.model_dump()}
+            "candidates": summary.candidates, "cue_lines": [n.number for n in cue_lines],
+            "usage": usage.model_dump()}
 
 
 def load_model(settings: Any, run: dict[str, Any]) -> Any:
@@ -279,8 +282,13 @@ def aggregate(data: dict[str, Any]) -> dict[str, Any]:
                           ("ours", "reference", "hit")} for k in ("decision", "action", "any")}
             figures = {k: dict(zip(("precision", "recall"), _pr(v), strict=True))
                        for k, v in totals.items()}
+            ref_lines = sum(len(r["reference"]) for r in rows)
+            on_cue = sum(len(set(map(int, r["reference"])) & set(r.get("cue_lines", [])))
+                         for r in rows)
             agg["tsc"][f"{mode}/{subset}"] = {
                 "notes": len(rows), "totals": totals, "figures": figures,
+                "cue_recall": on_cue / ref_lines if ref_lines else None,
+                "cue_lines": sum(len(r.get("cue_lines", [])) for r in rows),
                 "s_per_note": sum(r["seconds"] for r in rows) / len(rows)}
     return agg
 
@@ -347,7 +355,8 @@ def report(data: dict[str, Any], agg: dict[str, Any]) -> str:
     if agg["tsc"]:
         out += ["", "## Node.js TSC: decisions and action items vs the protocol", "",
                 "| mode / notes | n | decision P | decision R | action P | action R | any P | "
-                "any R | ours / ref (any) | s/note |", "|---|---|---|---|---|---|---|---|---|---|"]
+                "any R | ours / ref (any) | cue lines (ref on them) | s/note |",
+                "|---|---|---|---|---|---|---|---|---|---|---|"]
         for key, v in agg["tsc"].items():
             f = v["figures"]
             out.append(
@@ -355,7 +364,8 @@ def report(data: dict[str, Any], agg: dict[str, Any]) -> str:
                 f"{_f(f['decision']['recall'])} | {_f(f['action']['precision'])} | "
                 f"{_f(f['action']['recall'])} | {_f(f['any']['precision'])} | "
                 f"{_f(f['any']['recall'])} | {v['totals']['any']['ours']} / "
-                f"{v['totals']['any']['reference']} | {v['s_per_note']:.1f} |")
+                f"{v['totals']['any']['reference']} | {v['cue_lines']} ({_f(v['cue_recall'])}) | "
+                f"{v['s_per_note']:.1f} |")
         rows = [r for r in data["rows"] if r["mode"] == "nodejs-model"]
         if rows:
             out += ["", "Disagreements (model mode; `+` ours only, `-` reference only):", ""]
