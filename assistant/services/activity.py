@@ -17,7 +17,7 @@ from assistant.activity.metrics import (
     prs_waiting_for_review,
     waiting_for_first_response,
 )
-from assistant.activity.models import ActivityMetrics, Event, Item, Waiting
+from assistant.activity.models import ActivityMetrics, Event, Item, Period, Waiting
 from assistant.activity.report import render_report
 from assistant.activity.update import (
     allowed_numbers,
@@ -145,7 +145,8 @@ def _as_datetime(day: str | date | datetime | None, end: bool = False) -> dateti
         return None
     if isinstance(day, datetime):
         return day if day.tzinfo else day.replace(tzinfo=UTC)
-    period = parse_period(day, day)
+    checked = parse_period(day, day)
+    period = Period(checked.since, checked.until)
     return period.end if end else period.start
 
 
