@@ -44,7 +44,8 @@ _COMMAND = re.compile(
     r"\b(pip3?|cargo|git|pytest|npm|npx|yarn|pnpm|make|maturin|python3?|go|docker|uv|poetry|"
     r"tox|nox|ruff|mvn|gradle|bazel|cmake|luarocks|apt(?:-get)?|brew|kvlite)\s+([\w.:/-]+)",
     re.IGNORECASE)
-_DEBRIS = re.compile(r"</?\s*passage\s*>|^\s*(?:\[\d+\]|\d+[.)])\s*|"
+_TAGS = re.compile(r"</?\s*passage\s*>", re.IGNORECASE)
+_DEBRIS = re.compile(r"^\s*(?:\[\d+\]|\d+[.)])\s*|"
                      r"^\s*(?:the )?(?:instruction|step|answer|指令|说明|步骤)\s*[:：]\s*",
                      re.IGNORECASE | re.MULTILINE)
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？]")
@@ -70,8 +71,9 @@ def invented(line: str, passage: str) -> list[str]:
         if _norm(token.rstrip(".")) not in source:
             found.append(token)
     for tool, arg in _COMMAND.findall(prose):
-        if _norm(f"{tool} {arg}") not in source:
-            found.append(f"{tool} {arg}")
+        command = f"{tool} {arg.rstrip('.,;:')}"
+        if _norm(command) not in source:
+            found.append(command)
     return found
 
 
@@ -82,7 +84,8 @@ def body(text: str) -> str:
 
 def check_step(raw: str, language: str, passage: str, system: str) -> Checked:
     """Whether one model line may stand as a step (see the module docstring)."""
-    text = _DEBRIS.sub("", cut_at_structure(raw.strip())).strip().strip('"“”').strip()
+    text = _DEBRIS.sub("", _TAGS.sub("", cut_at_structure(raw.strip())).strip())
+    text = text.strip().strip('"“”').strip()
     guarded = guard_reply(text, allowed_urls=set(), n_sources=0, reporter=None)
     text = guarded.text
     found: list[str] = []
