@@ -247,3 +247,27 @@ def test_cli_guide(triage_data_dir: Path, tmp_path: Path,
     assert "waits for review (6 steps, 6 phrased by the model, 2 issues)" in result.output
     bad = CliRunner().invoke(app, ["guide", "--lang", "fr"])
     assert bad.exit_code != 0
+
+
+@pytest.mark.model
+def test_real_model_writes_a_cited_guide(triage_ctx: AppContext) -> None:
+    """The embedded Qwen model: every line it wrote passed the checks, every link is ingested.
+    Run under ``flock /tmp/devrel-model.lock`` (the cores are shared)."""
+    pytest.importorskip("llama_cpp", reason="install devrel-assistant[local]")
+    from assistant.providers.chat import build_chat_model
+
+    settings = get_settings(profile="test", data_dir=triage_ctx.settings.data_dir,
+                            llm={"provider": "local", "max_tokens": 160, "n_ctx": 4096})
+    triage_ctx.chat = build_chat_model(settings)
+    result = draft_newcomer_guide(triage_ctx, {"interest": "storage", "language": "en"},
+                                  "kvlite", now=NOW)
+    out = result.output
+    assert len(out["steps"]) == 6 and out["usage"]["calls"] >= 6
+    assert set(LINKS.findall(out["markdown"])) <= _ingested_urls(triage_ctx)
+    for step in out["steps"]:
+        assert not re.search(r"https?://|@\w", step["text"])
+        if step["origin"] == "model":  # code spans it kept are in the cited passage
+            assert all(span in step["source"]["passage"] or len(step["source"]["passage"]) >= 600
+                       for span in re.findall(r"`([^`]+)`", step["text"]))
+    print(f"\n{out['seconds']} s, usage {out['usage']}, confidence {result.confidence}")
+    print(out["markdown"])

@@ -146,7 +146,7 @@ def find_source(retriever: Retriever, topic: StepTopic, interest: str, language:
     def rank(hit: Hit) -> float:
         where = f"{hit.title} {hit.metadata.get('heading', '')}"
         return (hit.score - low) / spread + options.heading_bonus * _heading_match(topic, hit) \
-            - (0.3 if _TROUBLE.search(where) else 0.0) - (0.2 if hit.id in used else 0.0)
+            - (0.5 if _TROUBLE.search(where) else 0.0) - (0.2 if hit.id in used else 0.0)
 
     own = max((h for h in usable if h.metadata.get("language") == language), key=rank,
               default=None)
