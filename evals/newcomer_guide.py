@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                       for p in row["problems"])
     steps = [row for r in results for row in r["rows"]]
     summary = {
-        "command": " ".join(["flock /tmp/devrel-model.lock"] if args.model == "local" else [])
+        "command": ("flock /tmp/devrel-model.lock " if args.model == "local" else "")
         + " ".join([".venv/bin/python", "evals/newcomer_guide.py",
                     *map(shlex.quote, argv if argv is not None else sys.argv[1:])]),
         "machine": json.dumps(machine()),

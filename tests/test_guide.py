@@ -197,6 +197,9 @@ def test_checks_reject_invented_commands_and_links() -> None:
     cleaned = check_step("<passage>Instruction: Run `cargo test --workspace`.</passage>", "en",
                          passage, system)
     assert cleaned.problems == [] and cleaned.text == "Run `cargo test --workspace`."
+    assert "talks about the passage" in check_step(
+        "Install it by following the instructions provided in the passage.", "en", passage,
+        system).problems
     assert commands(passage) == ["cargo test --workspace"]
 
 

@@ -52,6 +52,9 @@ _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？]")
 _FENCE = re.compile(r"```([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _SHELL = {"", "bash", "sh", "shell", "console", "zsh", "powershell", "ps1", "cmd", "bat"}
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)\*(?!\s)|(?<!\s)\*(?!\w)")
+# "follow the instructions in the passage": the reader never sees the passage.
+_META = re.compile(r"\b(?:the|this|that|provided) (?:passage|text|excerpt)\b|段落|这段文字|上文",
+                   re.IGNORECASE)
 MAX_CHARS = {"en": 240, "zh": 150}
 
 
@@ -109,6 +112,8 @@ def check_step(raw: str, language: str, passage: str, system: str) -> Checked:
         found.append("not in the passage: " + ", ".join(made_up[:3]))
     if leaks(text, system):
         found.append("repeats the prompt")
+    if _META.search(text):
+        found.append("talks about the passage")
     return Checked(" ".join(text.split()), found, guarded.removed)
 
 
