@@ -167,6 +167,9 @@ def test_intro_checks_refuse_invented_numbers() -> None:
                        "en").problems
     assert check_intro("Thanks @mira for the 6 new issues you triaged!", allowed, "en").problems
     assert not check_intro("感谢大家！本月新建了 6 个 issue，合并了 2 个 PR。", allowed, "zh").problems
+    assert not check_intro("Maintainers answered in 5.0 h at the median. Thanks!", allowed,
+                           "en").problems  # the point in 5.0 ends no sentence
+    assert check_intro("One. Two. Three.", allowed, "en").problems
     assert check_intro("Thanks everyone for a great month of work!", allowed, "zh").problems
 
 

@@ -12,7 +12,7 @@ from assistant.chains.guards import problems
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _FORBIDDEN = re.compile(r"https?://|www\.|@\w|#\d|\[\d+\]|^\s*[-*#>]", re.MULTILINE)
-_SENTENCE_END = re.compile(r"[.!?。！？]+")
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|[。！？]+")  # not the point in "9.8 h"
 
 
 def _zh_hours(hours: float | None) -> str:
