@@ -27,7 +27,8 @@ those pairs).
 
 Node.js TSC (40 notes, English). The notes have no Decisions / Action items sections; they state
 decisions and actions in discussion bullets. Reference protocol (lexical, reproducible, run
-on every bullet or text line outside the Links, Present and Upcoming Meetings sections):
+on every bullet, a wrapped bullet joined into one, or text line outside the Links, Present and
+Upcoming Meetings sections; a line number is the bullet's first line):
 
 Lines ending in ``?`` and the standing Reminders section are left out.
 
@@ -164,13 +165,26 @@ def reference_lines(text: str) -> dict[int, set[str]]:
     action = re.compile(rf"(?:^|[,;.]\s+|\band\s+)(?:{subject})(?: [A-Z][\w'’-]+)?"
                         + _ACTION_TAIL)
     section = ""
+    logical: list[tuple[int, str, str]] = []  # (first line, text, section); wrapped bullets joined
+    previous_bullet = False
     for number, raw in enumerate(text.splitlines(), start=1):
         if m := re.match(r"^#{1,6}\s+(.*)$", raw):
-            section = m.group(1).strip()
+            section, previous_bullet = m.group(1).strip(), False
             continue
-        if not raw.strip() or _SKIP_SECTIONS.match(section):
+        if not raw.strip():
+            previous_bullet = False
             continue
-        line = re.sub(r"^\s*(?:[-*+]|\d+\.)\s+", "", raw).strip()
+        bullet = re.match(r"^\s*(?:[-*+]|\d+\.)\s+", raw)
+        if not bullet and raw[:1].isspace() and previous_bullet:
+            first, joined, where = logical[-1]
+            logical[-1] = (first, f"{joined} {raw.strip()}", where)
+            continue
+        previous_bullet = bool(bullet)
+        logical.append((number, raw[bullet.end():] if bullet else raw.strip(), section))
+    for number, line, section in logical:
+        if _SKIP_SECTIONS.match(section):
+            continue
+        line = line.strip()
         kinds = set()
         if line.rstrip().endswith("?"):
             continue

@@ -106,6 +106,10 @@ class Line:
     section: SectionKind | None = None
     cells: list[str] = field(default_factory=list)
     checkbox: bool = False
+    end: int = 0  # the last line of the note it spans (a wrapped bullet)
+
+    def __post_init__(self) -> None:
+        self.end = self.end or self.number
 
 
 @dataclass
@@ -278,6 +282,11 @@ def parse_note(text: str) -> ParsedNote:
             kind = section_kind(label)
             lines.append(Line(number, "text", f"{label}：{clean_inline(bold.group(2))}", 0,
                               names, kind or section))
+        elif (raw[:1].isspace() and lines and lines[-1].kind == "bullet"
+              and lines[-1].end == number - 1):
+            lines[-1].text += " " + clean_inline(raw)  # a wrapped bullet goes on
+            lines[-1].end = number
+            continue
         else:
             text_ = clean_inline(raw)
             own = section_kind(text_) if len(text_) <= 24 else None

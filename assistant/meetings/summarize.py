@@ -173,8 +173,11 @@ def summarize_note(
                                                       heading=heading),
                           settings=settings, max_tokens=classify.max_tokens, check=check_kind,
                           usage=usage)
-        if result.text in ("decision", "action", "question"):
-            items.append(_item(result.text, line.text, line, "model", note.date))  # type: ignore[arg-type]
+        kind = result.text
+        if kind in ("decision", "action") and re.search(r"[?？]\s*$", line.text):
+            kind = "question" if line.section == "question" else None  # asked, not settled
+        if kind in ("decision", "action", "question"):
+            items.append(_item(kind, line.text, line, "model", note.date))  # type: ignore[arg-type]
         done += 1
         if progress:
             progress(done, total)
