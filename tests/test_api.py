@@ -18,6 +18,7 @@ from assistant.api.app import create_app
 from assistant.context import AppContext
 from assistant.settings import get_settings
 from assistant.store.keys import KeyStore
+from tests.conftest import EXAMPLE
 from tests.fake_github import FakeGitHub, FakeGitHubServer
 
 REPO = "example-org/kvlite"
@@ -195,12 +196,44 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(api: Api) -> None:
     assert listed["counts"] == {"pending_review": 1}
 
 
-def test_kinds_without_a_chain_answer_501_and_store_nothing(api: Api) -> None:
-    response = api.client.post("/v1/drafts/newcomer-guide", headers=api.bot,
-                               json={"interest": "storage engine", "language": "zh"})
-    assert response.status_code == 501
-    assert "newcomer guide" in response.json()["error"]["message"]
-    assert api.client.get("/v1/drafts", headers=api.bot).json()["items"] == []
+def test_guides_meeting_summaries_and_community_updates(api: Api) -> None:
+    guide = api.client.post("/v1/drafts/newcomer-guide?wait=true", headers=api.bot,
+                            json={"interest": "storage engine", "language": "zh"})
+    assert guide.status_code == 200, guide.text
+    draft = guide.json()
+    assert draft["status"] == "pending_review" and draft["language"] == "zh"
+    assert "https://github.com/example-org/kvlite/blob/main/docs/" in draft["content"]["text"]
+    assert all(s["url"].startswith("https://github.com/example-org/kvlite/")
+               for s in draft["sources"])
+
+    note = (EXAMPLE / "meeting_notes" / "2026-10-21-社区例会.md").read_text()
+    summary = api.client.post("/v1/drafts/meeting-summary?wait=true", headers=api.bot,
+                              json={"notes": note})
+    assert summary.status_code == 200, summary.text
+    summary = summary.json()
+    assert summary["status"] == "pending_review" and summary["language"] == "zh"
+    assert summary["content"]["translation"]  # an English version of a Chinese note
+    binary = api.client.post("/v1/drafts/meeting-summary", headers=api.bot,
+                             json={"notes": "\x00\x01\x02 binary"})
+    assert binary.status_code == 422 and binary.json()["error"]["fix"]
+
+    period = {"since": "2026-05-01", "until": "2026-10-31"}
+    activity = api.client.get("/v1/projects/kvlite/activity", headers=api.bot, params=period)
+    assert activity.status_code == 200, activity.text
+    figures = activity.json()
+    assert figures["issues_opened"] + figures["prs_opened"] == 12
+    backwards = api.client.get("/v1/projects/kvlite/activity", headers=api.bot,
+                               params={"since": "2026-10-31", "until": "2026-05-01"})
+    assert backwards.status_code == 422 and "since" in backwards.json()["error"]["fix"]
+    update = api.client.post("/v1/drafts/community-update?wait=true", headers=api.bot,
+                             json=period)
+    assert update.status_code == 200, update.text
+    update = update.json()
+    assert update["status"] == "pending_review" and update["title"].startswith(
+        "Community update 2026-05-01")
+    assert update["content"]["text"] and update["content"]["translation"]
+    kinds = {d["kind"] for d in api.client.get("/v1/drafts", headers=api.bot).json()["items"]}
+    assert kinds == {"newcomer_guide", "meeting_summary", "community_update"}
 
 
 def test_release_notes_from_a_change_list(api: Api) -> None:
@@ -324,7 +357,6 @@ def test_github_webhook_drafts_once_per_delivery(api: Api) -> None:
 
 
 def test_admin_resyncs_a_project_through_the_queue(triage_ctx: AppContext) -> None:
-    from tests.conftest import EXAMPLE
 
     ctx = AppContext(get_settings(
         profile="test", data_dir=triage_ctx.settings.data_dir,

@@ -69,11 +69,6 @@ MAX_EXAMPLES = 25  # per operation and generation mode
 
 # 5xx answers that are designed and documented in this setup; any other 5xx fails.
 DESIGNED_5XX: dict[str, set[int]] = {
-    # No chain drafts these kinds yet: 501 "not_implemented" (documented).
-    "POST /v1/drafts/release-notes": {501},
-    "POST /v1/drafts/announcement": {501},
-    "POST /v1/drafts/newcomer-guide": {501},
-    "POST /v1/drafts/meeting-summary": {501},
     # GitHub is a closed port here: a forge error (502) or an unavailable forge (503).
     "POST /v1/drafts/{draft_id}/publish": {502, 503},
 }

@@ -360,7 +360,8 @@ def build_ui(services: Services) -> gr.Blocks:
                     a_text = gr.Textbox(label="Release page URL (optional)")
                     a_btn = gr.Button("Draft an announcement", elem_id="announce-btn")
                 with gr.Tab("Newcomer guide", elem_id="create-guide"):
-                    g_interest = gr.Textbox(label="Interest", placeholder="storage engine")
+                    g_interest = gr.Textbox(label="Interest", placeholder="storage engine",
+                                            elem_id="guide-interest")
                     g_language = gr.Radio(["en", "zh"], value="en", label="Language")
                     g_btn = gr.Button("Draft a guide", elem_id="guide-btn")
                 with gr.Tab("Meeting summary", elem_id="create-summary"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +13,7 @@ from assistant.store.keys import KeyRecord
 from assistant.store.models import Role
 from assistant.triage.models import IssueInput
 
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2100, 12, 31)  # the periods activity covers
 PROJECT = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$",
                 description="Project (default: the configured one).", examples=["kvlite"])
 
@@ -53,11 +54,25 @@ class NewcomerGuideRequest(BaseModel):
 
 
 class MeetingSummaryRequest(BaseModel):
-    """A summary of meeting notes."""
+    """A summary of meeting notes: decisions, action items, open questions (EN for a ZH note)."""
 
     project: str | None = PROJECT
-    notes: str = Field(..., max_length=200_000)
+    notes: str = Field(..., max_length=200_000,
+                       examples=["# Community call 2026-10-07\n## Decisions\n- Ship 0.5 on "
+                                 "Oct 20\n## Action items\n- @mia: draft the release notes "
+                                 "by 2026-10-14"])
     language: Literal["en", "zh"] | None = None
+    title: str | None = Field(None, max_length=300)
+    date: str | None = Field(None, max_length=32, description="ISO date of the meeting.")
+
+
+class CommunityUpdateRequest(BaseModel):
+    """A short bilingual community update for a period, from the ingested issues and PRs."""
+
+    project: str | None = PROJECT
+    since: date = Field(..., ge=FIRST_DAY, le=LAST_DAY, examples=["2026-10-01"])
+    until: date = Field(..., ge=FIRST_DAY, le=LAST_DAY, examples=["2026-10-31"])
+    unanswered_days: int = Field(7, ge=0, le=3650)
 
 
 class Accepted(BaseModel):

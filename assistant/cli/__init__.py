@@ -8,9 +8,12 @@ import click
 import typer
 
 from assistant.cli import (
+    activity_cmds,
     demo_cmd,
     draft_cmds,
+    guide_cmds,
     ingest_cmds,
+    meeting_cmds,
     model_cmds,
     release_cmds,
     server_cmds,
@@ -44,6 +47,12 @@ app.command("search")(ingest_cmds.search)
 app.command("triage")(draft_cmds.triage)
 app.command("release-notes")(release_cmds.release_notes)
 app.command("announce")(release_cmds.announce)
+app.command("guide")(guide_cmds.guide)
+meeting_app = typer.Typer(no_args_is_help=True)
+meeting_app.command("summarize")(meeting_cmds.summarize)
+meeting_app.command("agenda")(meeting_cmds.agenda)
+app.add_typer(meeting_app, name="meeting", help="Meeting summaries and agendas.")
+app.command("activity")(activity_cmds.activity)
 app.add_typer(draft_cmds.drafts_app, name="drafts", help="The review queue.")
 app.command("demo")(demo_cmd.demo)
 app.command("serve")(server_cmds.serve)

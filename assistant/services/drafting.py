@@ -88,8 +88,58 @@ def _announcement_run(ctx: AppContext, record: DraftRecord) -> DraftResult:
     return draft_announcement(ctx, record.input, record.project)
 
 
-def _generic_parse(data: dict[str, Any]) -> dict[str, Any]:
-    return data
+def _guide_parse(data: dict[str, Any]) -> Any:
+    from assistant.services.guide import parse_guide
+
+    return parse_guide(data)
+
+
+def _guide_title(request: Any) -> str:
+    from assistant.services.guide import guide_title
+
+    return guide_title(request)
+
+
+def _guide_run(ctx: AppContext, record: DraftRecord) -> DraftResult:
+    from assistant.services.guide import draft_newcomer_guide
+
+    return draft_newcomer_guide(ctx, record.input, record.project)
+
+
+def _meeting_parse(data: dict[str, Any]) -> Any:
+    from assistant.services.meetings import parse_request
+
+    return parse_request(data)
+
+
+def _meeting_title(request: Any) -> str:
+    from assistant.services.meetings import title_of
+
+    return title_of(request)
+
+
+def _meeting_run(ctx: AppContext, record: DraftRecord) -> DraftResult:
+    from assistant.services.meetings import draft_meeting_summary
+
+    return draft_meeting_summary(ctx, record.input, record.project)
+
+
+def _update_parse(data: dict[str, Any]) -> Any:
+    from assistant.services.activity import ActivityInput
+
+    return ActivityInput.model_validate(data)
+
+
+def _update_title(request: Any) -> str:
+    from assistant.services.activity import update_title
+
+    return update_title(request)
+
+
+def _update_run(ctx: AppContext, record: DraftRecord) -> DraftResult:
+    from assistant.services.activity import draft_community_update
+
+    return draft_community_update(ctx, record.input, record.project)
 
 
 KINDS: dict[str, DraftKindSpec] = {
@@ -102,12 +152,12 @@ KINDS: dict[str, DraftKindSpec] = {
         _announcement_parse,
         lambda a: f"{a.channel.title()} post from release notes #{a.release_notes_draft_id}",
         _announcement_run, "announcements"),
-    DraftKind.NEWCOMER_GUIDE: DraftKindSpec(
-        _generic_parse, lambda d: str(d.get("title") or "newcomer guide"), None,
-        "the newcomer-guides issue"),
-    DraftKind.MEETING_SUMMARY: DraftKindSpec(
-        _generic_parse, lambda d: str(d.get("title") or "meeting summary"), None,
-        "the meeting-summaries issue"),
+    DraftKind.NEWCOMER_GUIDE: DraftKindSpec(_guide_parse, _guide_title, _guide_run,
+                                            "newcomer guides"),
+    DraftKind.MEETING_SUMMARY: DraftKindSpec(_meeting_parse, _meeting_title, _meeting_run,
+                                             "meeting summaries"),
+    DraftKind.COMMUNITY_UPDATE: DraftKindSpec(_update_parse, _update_title, _update_run,
+                                              "community updates"),
 }
 
 
@@ -136,7 +186,7 @@ def request_draft(
         where = ".".join(str(p) for p in err["loc"]) or "input"
         raise InvalidInput(f"Invalid {kind} input at {where}: {err['msg']}.",
                            fix="see the request examples in the API docs") from None
-    payload = parsed.model_dump() if hasattr(parsed, "model_dump") else parsed
+    payload = parsed.model_dump(mode="json") if hasattr(parsed, "model_dump") else parsed
     return ctx.drafts().create(
         kind=kind, project=project or ctx.settings.project, title=spec.title(parsed),
         input=payload, requested_by=requested_by, dedupe_key=dedupe_key,

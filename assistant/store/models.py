@@ -65,6 +65,7 @@ class DraftKind(enum.StrEnum):
     ANNOUNCEMENT = "announcement"
     NEWCOMER_GUIDE = "newcomer_guide"
     MEETING_SUMMARY = "meeting_summary"
+    COMMUNITY_UPDATE = "community_update"
 
 
 class Role(enum.StrEnum):

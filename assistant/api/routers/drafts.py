@@ -18,6 +18,7 @@ from assistant.api.schemas import (
     AnnouncementRequest,
     ApproveRequest,
     AuditOut,
+    CommunityUpdateRequest,
     DraftList,
     DraftOut,
     DraftSummary,
@@ -96,8 +97,8 @@ def _kind_route(kind: DraftKind, path: str, model: type[BaseModel], doc: str) ->
                      caller: BotDep, wait: WaitQuery = False,
                      idempotency_key: IdempotencyKey = None) -> Any:
         return await _create(services, request, response, kind,
-                             body.model_dump(exclude={"project"}), body.project, caller, wait,
-                             idempotency_key)
+                             body.model_dump(mode="json", exclude={"project"}), body.project,
+                             caller, wait, idempotency_key)
 
     create.__annotations__["body"] = model
     create.__name__ = create.__qualname__ = f"create_{kind.value}"
@@ -115,6 +116,8 @@ for _kind, _path, _model, _doc in (
      "Queue a newcomer guide for an interest, in English or Chinese."),
     (DraftKind.MEETING_SUMMARY, "/meeting-summary", MeetingSummaryRequest,
      "Queue a summary of meeting notes."),
+    (DraftKind.COMMUNITY_UPDATE, "/community-update", CommunityUpdateRequest,
+     "Queue a bilingual community update (activity figures for a period)."),
 ):
     _kind_route(_kind, _path, _model, _doc)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from assistant.api.deps import AdminDep, BotDep, ServicesDep
 from assistant.api.errors import responses
-from assistant.api.schemas import SyncAccepted
+from assistant.api.schemas import FIRST_DAY, LAST_DAY, SyncAccepted
 from assistant.errors import NotFound
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
@@ -37,6 +38,20 @@ def project_index(project: ProjectPath, services: ServicesDep, _: BotDep) -> dic
 
     _known(services, project)
     return index_summary(services.ctx, project)
+
+
+@router.get("/{project}/activity", responses=ERRORS)
+def project_activity(project: ProjectPath, services: ServicesDep, _: BotDep,
+                     since: Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY,
+                                                  examples=["2026-10-01"])],
+                     until: Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY,
+                                                  examples=["2026-10-31"])],
+                     unanswered_days: Annotated[int, Query(ge=0, le=3650)] = 7) -> Any:
+    """Community activity for a period (CHAOSS metrics over the ingested issues and PRs)."""
+    from assistant.services.activity import compute_activity
+
+    _known(services, project)
+    return compute_activity(services.ctx, project, since, until, unanswered_days)
 
 
 @router.post("/{project}/sync", status_code=202, response_model=SyncAccepted, responses=ERRORS)
