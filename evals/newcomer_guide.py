@@ -144,7 +144,10 @@ def _chart(results: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [f"{r['project']} {r['language']}\n{r['interest']}" for r in results]
+    # matplotlib's default font has no CJK glyphs: a Chinese interest is shown by its index
+    names = [f"{r['project']} {r['language']}\n"
+             f"{r['interest'] if r['interest'].isascii() else '(Chinese interest)'}"
+             for r in results]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
     metrics = [("grounded", "steps with a source / 6"), ("plausible", "plausible source"),
                ("model_accepted", "model line accepted"),
@@ -156,7 +159,7 @@ def _chart(results: list[dict[str, Any]], path: Path) -> None:
     left.set_xticks(range(len(results)), names, fontsize=7)
     left.set_ylim(0, 1.05)
     left.set_title("Newcomer guide: grounding and checks")
-    left.legend(fontsize=7)
+    left.legend(fontsize=7, loc="lower left")
     right.bar(range(len(results)), [r["seconds"] for r in results], color="tab:gray")
     right.set_xticks(range(len(results)), names, fontsize=7)
     right.set_ylabel("seconds per guide")
