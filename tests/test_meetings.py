@@ -240,7 +240,7 @@ def test_cli_summarize_stores_a_draft(settings: Settings, tmp_path: Path) -> Non
     assert failed.exit_code != 0 and isinstance(failed.exception, InvalidInput)
     shown = CliRunner().invoke(app, ["agenda", "--since", "2026-10-07", "--date", "2026-10-21",
                                      "--project", "kvlite"], obj=State(_ctx=ctx))
-    assert shown.exit_code == 0 and "draft agenda" in shown.output
+    assert shown.exit_code == 0 and "draft agenda" in shown.output, repr(shown.exception)
 
 
 def test_eval_metrics() -> None:

@@ -13,7 +13,7 @@ from rich.markdown import Markdown
 from assistant.cli.common import app_context, console, progress_bar
 from assistant.errors import InvalidInput
 from assistant.services.drafting import draft_now
-from assistant.store.models import DraftKind, DraftStatus
+from assistant.store.models import DraftKind
 
 MAX_FILE_BYTES = 1_000_000
 
@@ -80,8 +80,10 @@ def agenda(
     PRs waiting for review, issues waiting for a first response."""
     from datetime import timedelta
 
-    from assistant.meetings.agenda import AgendaInput, draft_agenda, open_actions_from
-    from assistant.meetings.models import MeetingSummary
+    from pydantic import ValidationError
+
+    from assistant.meetings.agenda import AgendaInput, draft_agenda
+    from assistant.services.agenda import agenda_input
 
     if lang not in ("en", "zh"):
         raise InvalidInput(f"Unknown language {lang!r}.", fix="use en or zh")
@@ -92,19 +94,12 @@ def agenda(
         raise InvalidInput("Dates are YYYY-MM-DD.", fix="e.g. --since 2026-10-21") from None
     app = app_context(ctx)
     project = project or app.settings.project
-    records = [d for status in (DraftStatus.APPROVED, DraftStatus.PUBLISHED)
-               for d in app.drafts().list(status=status, kind=DraftKind.MEETING_SUMMARY,
-                                          project=project, limit=20)]
-    summaries = [(MeetingSummary.model_validate(d.output["summary"]), d.id) for d in records
-                 if d.output and "summary" in d.output]
-    extra = {}
-    if activity is not None:
+    data = agenda_input(app, project, start, day)
+    if activity is not None:  # figures from elsewhere (e.g. another forge) replace the history's
         try:
             extra = json.loads(read_note(activity))
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{activity} is not JSON ({exc.msg}).",
+            data = AgendaInput.model_validate({**data.model_dump(), **extra})
+        except (json.JSONDecodeError, ValidationError) as exc:
+            raise InvalidInput(f"{activity} is not agenda input: {str(exc).splitlines()[0]}",
                                fix="give unanswered_issues, prs_waiting, releases") from None
-    data = AgendaInput.model_validate({"meeting_date": day, "since": start, **extra,
-                                       "open_actions": [a.model_dump() for a in
-                                                        open_actions_from(summaries)]})
     console.print(Markdown(draft_agenda(data, language=lang).markdown))  # type: ignore[arg-type]
