@@ -144,7 +144,8 @@ def test_a_chinese_note_gets_an_english_version_item_by_item(settings: Settings)
                     "Windows ARM64 wheels (experimental) and CPython 3.14 wheels. No on-disk "
                     "format change.",
                     "暂不改为 abi3",  # still Chinese: rejected
-                    "No abi3 wheels for now; re-evaluate the cost in 0.10"]  # the retry is accepted
+                    'The English translation: "No abi3 wheels for now; re-evaluate the cost in '
+                    '0.10"']  # the preamble the real model writes is removed  # the retry is accepted
     translations += ["Merge it"] * (2 * n_items)  # lose the #numbers/dates → some fall back
     model = FakeListChatModel(responses=["info"] * candidates + translations)
     summary = summarize_note(note, language="zh", chat_model=model, settings=settings,

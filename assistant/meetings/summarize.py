@@ -61,6 +61,7 @@ def check_kind(raw: str) -> Checked:
     return Checked(word, [] if word in KINDS_ANSWERS else [f"not a kind: {raw[:40]!r}"])
 
 
+_PREAMBLE = re.compile(r"^(?:the\s+)?english(?:\s+translation|\s+version)?\s*[:：]\s*", re.I)
 _NUMBERS = re.compile(r"#\d+|\d+(?:\.\d+)+|\b\d{4}-\d\d-\d\d\b")
 _EXTRA = re.compile(r"https?://|www\.|<|\n")
 
@@ -71,7 +72,8 @@ def check_english(source: str, glossary: Glossary) -> Callable[[str], Checked]:
 
     def check(raw: str) -> Checked:
         text = raw.strip().splitlines()[0].strip() if raw.strip() else ""
-        text = re.sub(r"</?text>", "", text).strip().strip("\"'“”").removeprefix("- ").strip()
+        text = re.sub(r"</?text>", "", text).strip()
+        text = _PREAMBLE.sub("", text).strip().strip("\"'“”").removeprefix("- ").strip()
         found = []
         if not text:
             found.append("empty")
