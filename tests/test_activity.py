@@ -4,9 +4,6 @@ PostgreSQL), charts, the community update, and the command as a user runs it."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -39,8 +36,8 @@ from assistant.store.activity import ActivityStore
 from ingest.issues import read_issue_files
 from ingest.service import ingest_issue_files, record_activity
 from tests.conftest import EXAMPLE, require_service
+from tests.test_cli import _one_line_error, devrel
 
-ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -298,27 +295,6 @@ def test_community_update_numbers_come_from_the_metrics(activity_dir: Path) -> N
 
 # --- the command as a user runs it -------------------------------------------------------------
 
-def devrel(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """``devrel`` in a real process, with ``activity`` registered if the CLI lacks it yet."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("DEVREL_")}
-    environ.update({"DEVREL_DATA_DIR": str(data_dir), "DEVREL_PROFILE": "test", **env})
-    code = ("from assistant.cli import app, main\n"
-            "from assistant.cli.activity_cmds import activity\n"
-            "if 'activity' not in {c.name for c in app.registered_commands}:\n"
-            "    app.command('activity')(activity)\n"
-            "main()")
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          env=environ, cwd=ROOT, timeout=120)
-
-
-def _one_line_error(result: subprocess.CompletedProcess[str], expected: str) -> None:
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = [ln for ln in result.stderr.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1, result.stderr
-    assert expected in lines[0] and "Fix:" in lines[0]
-
-
 def test_cli_report_and_draft(activity_dir: Path, tmp_path: Path) -> None:
     import shutil
 
@@ -332,11 +308,7 @@ def test_cli_report_and_draft(activity_dir: Path, tmp_path: Path) -> None:
     assert "waits for review" in done.stdout
     assert sorted(p.name for p in out.iterdir()) == [
         "activity_contributors.png", "activity_flow.png", "activity_response.png", "report.md"]
-    listed = subprocess.run(
-        [sys.executable, "-c", "from assistant.cli import main; main()", "drafts", "list",
-         "--json"], capture_output=True, text=True, cwd=ROOT, timeout=120,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("DEVREL_")},
-             "DEVREL_DATA_DIR": str(data), "DEVREL_PROFILE": "test"})
+    listed = devrel("drafts", "list", "--json", data_dir=data)
     drafts = json.loads(listed.stdout)
     assert drafts[0]["kind"] == "community_update" and drafts[0]["status"] == "pending_review"
     _one_line_error(devrel("activity", "--since", "2026-03-31", "--until", "2026-01-01",

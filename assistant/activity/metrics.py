@@ -114,19 +114,8 @@ def waiting_for_first_response(
 ) -> list[Waiting]:
     """Open issues (opened at or after ``since``) with no response by a human other than the
     author by ``as_of``, waiting more than ``min_days``; longest wait first."""
-    found = []
-    for item in items:
-        if item.is_pr or is_bot(item.author) or not _open_at(item, as_of):
-            continue
-        if since is not None and item.created_at < since:
-            continue
-        response = first_response(item, maintainer=maintainer)
-        if response is not None and response.at < as_of:
-            continue
-        waiting = _waiting(item, as_of)
-        if waiting.days_waiting > min_days:
-            found.append(waiting)
-    return sorted(found, key=lambda w: (-w.days_waiting, w.number))
+    return _unanswered(items, as_of, pulls=False, since=since, min_days=min_days,
+                       maintainer=maintainer)
 
 
 def prs_waiting_for_review(
@@ -135,13 +124,19 @@ def prs_waiting_for_review(
 ) -> list[Waiting]:
     """Open PRs (opened at or after ``since``) that no human other than the author has reviewed
     or commented on by ``as_of``, waiting more than ``min_days``; longest wait first."""
+    return _unanswered(items, as_of, pulls=True, since=since, min_days=min_days)
+
+
+def _unanswered(items: Iterable[Item], as_of: datetime, *, pulls: bool, since: datetime | None,
+                min_days: float, maintainer: bool = False) -> list[Waiting]:
+    """Open issues (or PRs) by humans without a first response by ``as_of``."""
     found = []
     for item in items:
-        if not item.is_pr or is_bot(item.author) or not _open_at(item, as_of):
+        if item.is_pr != pulls or is_bot(item.author) or not _open_at(item, as_of):
             continue
         if since is not None and item.created_at < since:
             continue
-        response = first_response(item)
+        response = first_response(item, maintainer=maintainer)
         if response is not None and response.at < as_of:
             continue
         waiting = _waiting(item, as_of)

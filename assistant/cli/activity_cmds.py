@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from assistant.activity.report import hours_text
-from assistant.cli.common import app_context, console, progress_bar
+from assistant.cli.common import app_context, console, draft_with_progress
 from assistant.services.activity import (
     KIND,
     activity_report,
@@ -18,7 +18,6 @@ from assistant.services.activity import (
     parse_period,
     update_title,
 )
-from assistant.services.drafting import draft_now
 
 
 def activity(
@@ -76,11 +75,10 @@ def activity(
     if not draft:
         return
     data = period.model_dump(mode="json")
-    with progress_bar("Preparing the model", as_bytes=True) as update:
-        app.chat_model(update)
-    with progress_bar("Phrasing the community update") as update:
-        done = draft_now(app, kind=KIND, project=project, title=update_title(period), data=data,
-                         run=lambda: draft_community_update(app, data, project, update))
+    done = draft_with_progress(
+        app, kind=KIND, project=project, title=update_title(period), data=data,
+        label="Phrasing the community update",
+        run=lambda update: draft_community_update(app, data, project, update))
     output = done.output or {}
     console.print(output.get("markdown_en", ""), highlight=False, markup=False)
     console.print(output.get("markdown_zh", ""), highlight=False, markup=False)

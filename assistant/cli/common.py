@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -50,3 +51,18 @@ def progress_bar(label: str, *, as_bytes: bool = False) -> Iterator[Callable[[in
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+def draft_with_progress(app: AppContext, *, kind: str, project: str, title: str,
+                        data: dict[str, Any], label: str,
+                        run: Callable[[Callable[[int, int], None]], Any]) -> Any:
+    """Load the chat model (with a byte progress bar), then draft in this process with a
+    (done, total) progress bar labelled ``label``: ``run(update)`` returns the DraftResult.
+    The stored draft record is returned."""
+    from assistant.services.drafting import draft_now
+
+    with progress_bar("Preparing the model", as_bytes=True) as update:
+        app.chat_model(update)
+    with progress_bar(label) as update:
+        return draft_now(app, kind=kind, project=project, title=title, data=data,
+                         run=lambda: run(update))

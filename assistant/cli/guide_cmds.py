@@ -5,9 +5,8 @@ from __future__ import annotations
 import typer
 from rich.markdown import Markdown
 
-from assistant.cli.common import app_context, console, progress_bar
+from assistant.cli.common import app_context, console, draft_with_progress
 from assistant.errors import InvalidInput
-from assistant.services.drafting import draft_now
 from assistant.services.guide import draft_newcomer_guide, guide_title, parse_guide
 from assistant.store.models import DraftKind
 
@@ -29,12 +28,10 @@ def guide(
                            fix="say it in a few words, e.g. --interest storage")
     data = {"interest": interest, "language": lang}
     request = parse_guide(data)
-    with progress_bar("Preparing the model", as_bytes=True) as update:
-        app.chat_model(update)
-    with progress_bar("Writing the steps") as update:
-        done = draft_now(app, kind=DraftKind.NEWCOMER_GUIDE, project=project,
-                         title=guide_title(request), data=data,
-                         run=lambda: draft_newcomer_guide(app, data, project, update))
+    done = draft_with_progress(
+        app, kind=DraftKind.NEWCOMER_GUIDE, project=project, title=guide_title(request),
+        data=data, label="Writing the steps",
+        run=lambda update: draft_newcomer_guide(app, data, project, update))
     result = done.output or {}
     console.print(Markdown(result.get("markdown", "")))
     for step in result.get("left_out", []):

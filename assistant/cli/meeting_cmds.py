@@ -10,9 +10,8 @@ from pathlib import Path
 import typer
 from rich.markdown import Markdown
 
-from assistant.cli.common import app_context, console, progress_bar
+from assistant.cli.common import app_context, console, draft_with_progress
 from assistant.errors import InvalidInput
-from assistant.services.drafting import draft_now
 from assistant.store.models import DraftKind
 
 MAX_FILE_BYTES = 1_000_000
@@ -49,12 +48,10 @@ def summarize(
     project = project or app.settings.project
     data = {"project": project, "notes": read_note(file), "language": lang, "title": title}
     request = parse_request(data)
-    with progress_bar("Preparing the model", as_bytes=True) as update:
-        app.chat_model(update)
-    with progress_bar("Reading the note line by line") as update:
-        done = draft_now(app, kind=DraftKind.MEETING_SUMMARY, project=project,
-                         title=title_of(request), data=data,
-                         run=lambda: draft_meeting_summary(app, data, project, update))
+    done = draft_with_progress(
+        app, kind=DraftKind.MEETING_SUMMARY, project=project, title=title_of(request),
+        data=data, label="Reading the note line by line",
+        run=lambda update: draft_meeting_summary(app, data, project, update))
     result = done.output or {}
     console.print(Markdown(result["markdown"]))
     if result.get("markdown_en"):

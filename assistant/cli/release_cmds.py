@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markdown import Markdown
 
-from assistant.cli.common import app_context, console, progress_bar
+from assistant.cli.common import app_context, console, draft_with_progress
 from assistant.errors import InvalidInput
 from assistant.services.drafting import draft_now
 from assistant.services.release_notes import draft_release_notes
@@ -49,13 +49,11 @@ def release_notes(
     version = version or to_ref or "unreleased"
     data = {"version": version, "from_ref": from_ref, "to_ref": to_ref, "languages": languages,
             "source": "git" if repo is not None else source}
-    with progress_bar("Preparing the model", as_bytes=True) as update:
-        app.chat_model(update)
-    with progress_bar("Reading changes, phrasing lines") as update:
-        done = draft_now(app, kind=DraftKind.RELEASE_NOTES, project=project,
-                         title=f"Release notes {version}", data=data,
-                         run=lambda: draft_release_notes(app, data, project, update, clone=repo,
-                                                         changes=changes))
+    done = draft_with_progress(
+        app, kind=DraftKind.RELEASE_NOTES, project=project, title=f"Release notes {version}",
+        data=data, label="Reading changes, phrasing lines",
+        run=lambda update: draft_release_notes(app, data, project, update, clone=repo,
+                                               changes=changes))
     result = done.output or {}
     console.print(Markdown(result["markdown_en"]))
     for key in ("markdown_zh", "markdown_zh_hant"):

@@ -26,14 +26,17 @@ REVIEWED = (DraftStatus.APPROVED, DraftStatus.PUBLISHED)
 
 def agenda_input(ctx: AppContext, project: str, since: date, meeting: date) -> AgendaInput:
     """What the agenda is made of, read from the activity history and the review queue."""
-    from assistant.services.activity import issues_awaiting_response, prs_awaiting_review
+    from assistant.activity.metrics import prs_waiting_for_review, waiting_for_first_response
+    from assistant.services.activity import load_items
 
     as_of = datetime.combine(meeting, time.max, tzinfo=UTC)
     try:
-        issues = issues_awaiting_response(ctx, project, as_of=as_of)
-        pulls = prs_awaiting_review(ctx, project, since=since, as_of=as_of)
+        history = load_items(ctx, project)
     except InvalidInput:  # no issue history ingested: the agenda still has the rest
-        issues, pulls = [], []
+        history = []
+    issues = waiting_for_first_response(history, as_of)
+    pulls = prs_waiting_for_review(history, as_of,
+                                   since=datetime.combine(since, time.min, tzinfo=UTC))
     store = ctx.drafts()
     reviewed = [d for status in REVIEWED for kind in (DraftKind.RELEASE_NOTES,
                                                       DraftKind.MEETING_SUMMARY)

@@ -5,6 +5,7 @@ A kind without a chain yet raises :class:`ChainNotAvailable` (the API answers 50
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -60,12 +61,6 @@ def _triage_parse(data: dict[str, Any]) -> Any:
     return issue
 
 
-def _release_notes_run(ctx: AppContext, record: DraftRecord) -> DraftResult:
-    from assistant.services.release_notes import draft_release_notes
-
-    return draft_release_notes(ctx, record.input, record.project)
-
-
 def _release_notes_parse(data: dict[str, Any]) -> Any:
     from assistant.release.models import ReleaseNotesInput
 
@@ -76,88 +71,48 @@ def _release_notes_parse(data: dict[str, Any]) -> Any:
     return request
 
 
-def _announcement_parse(data: dict[str, Any]) -> Any:
-    from assistant.release.models import AnnouncementInput
+def _lazy(path: str) -> Callable[..., Any]:
+    """``module:attribute`` (a dotted attribute), imported on the first call: the chains
+    import heavy libraries that a process serving other kinds need not load."""
+    module, _, attribute = path.partition(":")
 
-    return AnnouncementInput.model_validate(data)
+    def call(*args: Any) -> Any:
+        target: Any = importlib.import_module(module)
+        for name in attribute.split("."):
+            target = getattr(target, name)
+        return target(*args)
 
-
-def _announcement_run(ctx: AppContext, record: DraftRecord) -> DraftResult:
-    from assistant.services.announcements import draft_announcement
-
-    return draft_announcement(ctx, record.input, record.project)
-
-
-def _guide_parse(data: dict[str, Any]) -> Any:
-    from assistant.services.guide import parse_guide
-
-    return parse_guide(data)
+    return call
 
 
-def _guide_title(request: Any) -> str:
-    from assistant.services.guide import guide_title
-
-    return guide_title(request)
-
-
-def _guide_run(ctx: AppContext, record: DraftRecord) -> DraftResult:
-    from assistant.services.guide import draft_newcomer_guide
-
-    return draft_newcomer_guide(ctx, record.input, record.project)
-
-
-def _meeting_parse(data: dict[str, Any]) -> Any:
-    from assistant.services.meetings import parse_request
-
-    return parse_request(data)
-
-
-def _meeting_title(request: Any) -> str:
-    from assistant.services.meetings import title_of
-
-    return title_of(request)
-
-
-def _meeting_run(ctx: AppContext, record: DraftRecord) -> DraftResult:
-    from assistant.services.meetings import draft_meeting_summary
-
-    return draft_meeting_summary(ctx, record.input, record.project)
-
-
-def _update_parse(data: dict[str, Any]) -> Any:
-    from assistant.services.activity import ActivityInput
-
-    return ActivityInput.model_validate(data)
-
-
-def _update_title(request: Any) -> str:
-    from assistant.services.activity import update_title
-
-    return update_title(request)
-
-
-def _update_run(ctx: AppContext, record: DraftRecord) -> DraftResult:
-    from assistant.services.activity import draft_community_update
-
-    return draft_community_update(ctx, record.input, record.project)
+def _runner(path: str) -> Callable[[AppContext, DraftRecord], DraftResult]:
+    """A stored draft run by ``draft_x(ctx, input, project)`` at ``module:function``."""
+    draft = _lazy(path)
+    return lambda ctx, record: draft(ctx, record.input, record.project)
 
 
 KINDS: dict[str, DraftKindSpec] = {
     DraftKind.TRIAGE: DraftKindSpec(
         _triage_parse, lambda i: i.title or i.body[:80], _triage_run, "triage drafts"),
     DraftKind.RELEASE_NOTES: DraftKindSpec(
-        _release_notes_parse, lambda r: f"Release notes {r.version}", _release_notes_run,
-        "release notes"),
+        _release_notes_parse, lambda r: f"Release notes {r.version}",
+        _runner("assistant.services.release_notes:draft_release_notes"), "release notes"),
     DraftKind.ANNOUNCEMENT: DraftKindSpec(
-        _announcement_parse,
+        _lazy("assistant.release.models:AnnouncementInput.model_validate"),
         lambda a: f"{a.channel.title()} post from release notes #{a.release_notes_draft_id}",
-        _announcement_run, "announcements"),
-    DraftKind.NEWCOMER_GUIDE: DraftKindSpec(_guide_parse, _guide_title, _guide_run,
-                                            "newcomer guides"),
-    DraftKind.MEETING_SUMMARY: DraftKindSpec(_meeting_parse, _meeting_title, _meeting_run,
-                                             "meeting summaries"),
-    DraftKind.COMMUNITY_UPDATE: DraftKindSpec(_update_parse, _update_title, _update_run,
-                                              "community updates"),
+        _runner("assistant.services.announcements:draft_announcement"), "announcements"),
+    DraftKind.NEWCOMER_GUIDE: DraftKindSpec(
+        _lazy("assistant.services.guide:parse_guide"),
+        _lazy("assistant.services.guide:guide_title"),
+        _runner("assistant.services.guide:draft_newcomer_guide"), "newcomer guides"),
+    DraftKind.MEETING_SUMMARY: DraftKindSpec(
+        _lazy("assistant.services.meetings:parse_request"),
+        _lazy("assistant.services.meetings:title_of"),
+        _runner("assistant.services.meetings:draft_meeting_summary"), "meeting summaries"),
+    DraftKind.COMMUNITY_UPDATE: DraftKindSpec(
+        _lazy("assistant.services.activity:ActivityInput.model_validate"),
+        _lazy("assistant.services.activity:update_title"),
+        _runner("assistant.services.activity:draft_community_update"), "community updates"),
 }
 
 

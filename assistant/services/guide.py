@@ -45,8 +45,3 @@ def draft_newcomer_guide(
         content=DraftContent(text=guide.markdown),
         prompt_name=prompt.name, prompt_version=prompt.version, model=guide.model,
         confidence=guide.confidence, language=request.language)
-
-
-def run_guide(ctx: AppContext, record: Any) -> DraftResult:
-    """The queue's runner for a stored newcomer-guide draft (a DraftRecord)."""
-    return draft_newcomer_guide(ctx, record.input, record.project)
