@@ -47,8 +47,8 @@ class Conflict(DevrelError):
     """The request does not fit the record's current state (e.g. approving a rejected draft)."""
 
 
-class ChainNotAvailable(DevrelError):
-    """No drafting chain exists yet for this kind of draft."""
+class Forbidden(DevrelError):
+    """The caller's role does not allow the action."""
 
 
 class ForgeError(DevrelError):

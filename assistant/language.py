@@ -6,7 +6,8 @@ import functools
 import re
 from collections.abc import Callable, Iterable
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+from assistant.textrules import CJK
+
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _CODE = re.compile(r"```.*?```|`[^`\n]*`|https?://\S+", re.DOTALL)
 
@@ -21,7 +22,7 @@ def detect_language(text: str) -> str:
     much as an English word.
     """
     prose = _CODE.sub(" ", text)
-    han = len(_CJK.findall(prose))
+    han = len(CJK.findall(prose))
     words = len(_LATIN_WORD.findall(prose))
     return "zh" if han >= 2 and han * 0.7 >= words * 0.5 else "en"
 

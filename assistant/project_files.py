@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from assistant.errors import InvalidInput
 from assistant.providers.vector_index import VectorIndex
+from assistant.textrules import mentions
 
 MAX_FILE_BYTES = 1024 * 1024
 _STATE_KEY = "project_files"
@@ -40,23 +41,6 @@ class IssueTemplate(BaseModel):
     title_prefix: str = ""
     labels: list[str] = Field(default_factory=list)
     fields: list[TemplateField] = Field(default_factory=list)
-
-
-def mentions(text: str, term: str) -> bool:
-    """Whether ``text`` uses ``term`` as a word: ``Form`` is not in "performance".
-
-    Latin terms match between non-Latin characters (so ``修复Table组件`` mentions ``Table``),
-    case-insensitively unless the term has capitals inside, like ``DatePicker``; Chinese terms,
-    which have no spaces, match as substrings.
-    """
-    term = term.strip()
-    if not term:
-        return False
-    if not term.isascii():
-        return term in text
-    flags = 0 if any(c.isupper() for c in term[1:]) else re.IGNORECASE
-    pattern = rf"(?<![A-Za-z0-9_-]){re.escape(term)}(?![A-Za-z0-9_-])"
-    return re.search(pattern, text, flags) is not None
 
 
 class GlossaryTerm(BaseModel):

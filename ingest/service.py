@@ -6,12 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import InvalidInput
+from assistant.forge.client import GitHubClient, check_repo
 from assistant.providers.vector_index import VectorIndex
 from assistant.settings import Settings
 from assistant.store.activity import ActivityStore, UpsertCounts
 from ingest.docs import scan_docs
 from ingest.files import Skipped
-from ingest.github import GitHubClient, check_repo
 from ingest.issues import (
     IssueRecord,
     ParsedIssues,

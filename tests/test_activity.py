@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from assistant.activity.charts import write_charts
-from assistant.activity.metrics import (
+from assistant.context import AppContext
+from assistant.drafting.engine import run_kind
+from assistant.errors import InvalidInput
+from assistant.kinds.community_update.charts import write_charts
+from assistant.kinds.community_update.metrics import (
     compute_metrics,
     first_response,
     is_bot,
@@ -20,19 +23,17 @@ from assistant.activity.metrics import (
     prs_waiting_for_review,
     waiting_for_first_response,
 )
-from assistant.activity.models import Event, Item
-from assistant.activity.report import render_report
-from assistant.activity.update import allowed_numbers, check_intro
-from assistant.context import AppContext
-from assistant.errors import InvalidInput
+from assistant.kinds.community_update.models import Event, Item
+from assistant.kinds.community_update.report import render_report
+from assistant.kinds.community_update.update import allowed_numbers, check_intro
 from assistant.services.activity import (
     activity_report,
-    draft_community_update,
     issues_awaiting_response,
     prs_awaiting_review,
 )
 from assistant.settings import get_settings
 from assistant.store.activity import ActivityStore
+from assistant.store.models import DraftKind
 from ingest.issues import read_issue_files
 from ingest.service import ingest_issue_files, record_activity
 from tests.conftest import EXAMPLE, require_service
@@ -277,7 +278,8 @@ def test_community_update_numbers_come_from_the_metrics(activity_dir: Path) -> N
                "感谢大家！这段时间新建了 10 个 issue。"]
     ctx = AppContext(get_settings(profile="test", data_dir=activity_dir,
                                   llm={"fake_replies": replies}))
-    done = draft_community_update(ctx, {"since": "2026-05-01", "until": "2026-10-31"}, "kvlite")
+    done = run_kind(ctx, DraftKind.COMMUNITY_UPDATE, {"since": "2026-05-01", "until": "2026-10-31"},
+                    "kvlite")
     assert done.output["intro_from_model"] == {"en": True, "zh": True}
     assert replies[0] in done.content.text and replies[1] in (done.content.translation or "")
     assert "- 10 new issues, 5 closed" in done.content.text
@@ -285,8 +287,8 @@ def test_community_update_numbers_come_from_the_metrics(activity_dir: Path) -> N
     assert "@sam-okafor" in done.content.text and done.confidence == 1.0
     invented = AppContext(get_settings(profile="test", data_dir=activity_dir, llm={
         "fake_replies": ["We merged 57 pull requests this quarter!"]}))
-    fallback = draft_community_update(invented, {"since": "2026-05-01", "until": "2026-10-31"},
-                                      "kvlite")
+    fallback = run_kind(invented, DraftKind.COMMUNITY_UPDATE,
+                        {"since": "2026-05-01", "until": "2026-10-31"}, "kvlite")
     assert fallback.output["intro_from_model"] == {"en": False, "zh": False}
     assert "57" not in fallback.content.text and "Thank you to everyone" in fallback.content.text
     assert "感谢每一位参与者" in (fallback.content.translation or "")

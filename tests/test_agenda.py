@@ -8,10 +8,9 @@ from datetime import date
 from pathlib import Path
 
 from assistant.context import AppContext
-from assistant.services.agenda import next_agenda
-from assistant.services.drafting import draft_now
-from assistant.services.meetings import draft_meeting_summary
-from assistant.services.release_notes import draft_release_notes
+from assistant.drafting.engine import draft_now
+from assistant.kinds.meeting_summary.agenda import draft_agenda
+from assistant.services.agenda import agenda_input
 from assistant.services.review import approve_draft
 from assistant.store.models import DraftKind
 from ingest.service import ingest_issue_files
@@ -44,24 +43,21 @@ def test_agenda_from_activity_releases_and_open_actions(triage_ctx: AppContext,
                                                           tmp_path: Path) -> None:
     ctx = triage_ctx
     ingest_issue_files(ctx.settings, ctx.index(), [_unanswered(tmp_path / "new.json")])
-    summary = draft_now(ctx, kind=DraftKind.MEETING_SUMMARY, project="kvlite",
-                        title="Community call", data={"notes": NOTE},
-                        run=lambda: draft_meeting_summary(ctx, {"notes": NOTE}, "kvlite"))
-    pending = next_agenda(ctx, "kvlite", since=date(2026, 10, 1), meeting=date(2026, 10, 21))
+    summary = draft_now(ctx, DraftKind.MEETING_SUMMARY, {"notes": NOTE}, project="kvlite")
+    pending = draft_agenda(agenda_input(ctx, "kvlite", date(2026, 10, 1), date(2026, 10, 21)))
     assert "migration guide" not in pending.markdown  # only approved summaries count
     approve_draft(ctx, summary.id, "mia")
     data = {"version": "v0.5.0", "changes": ["fix: stale LOCK files (#201)"]}
-    notes = draft_now(ctx, kind=DraftKind.RELEASE_NOTES, project="kvlite", title="v0.5.0",
-                      data=data, run=lambda: draft_release_notes(ctx, data, "kvlite"))
+    notes = draft_now(ctx, DraftKind.RELEASE_NOTES, data, project="kvlite")
     approve_draft(ctx, notes.id, "mia")
 
-    agenda = next_agenda(ctx, "kvlite", since=date(2026, 1, 1), meeting=date(2026, 10, 21))
+    agenda = draft_agenda(agenda_input(ctx, "kvlite", date(2026, 1, 1), date(2026, 10, 21)))
     text = agenda.markdown
     assert "write the migration guide" in text and "@mia" in text
     assert "v0.5.0" in text
     sections = {s.key: " ".join(s.lines) for s in agenda.sections}
     assert "#170" in sections["issues"] and "#171" not in sections["issues"], text
     assert "#171" in sections["prs"], text  # the example's own issues all have answers
-    zh = next_agenda(ctx, "kvlite", since=date(2026, 1, 1), meeting=date(2026, 10, 21),
-                     language="zh")
+    zh = draft_agenda(agenda_input(ctx, "kvlite", date(2026, 1, 1), date(2026, 10, 21)),
+                      language="zh")
     assert zh.language == "zh" and zh.markdown != text

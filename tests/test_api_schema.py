@@ -56,11 +56,12 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from assistant.api.app import create_app
 from assistant.context import AppContext
+from assistant.drafting.engine import draft_now
+from assistant.forge.shapes import IssueInput
 from assistant.services.review import approve_draft
-from assistant.services.triage import create_triage_draft
 from assistant.settings import Settings, get_settings
 from assistant.store.keys import KeyStore
-from assistant.triage.models import IssueInput
+from assistant.store.models import DraftKind
 
 WEBHOOK_SECRET = "schema-fuzz-webhook-secret"
 WEBHOOK_PATH = "/v1/webhooks/github"
@@ -116,7 +117,7 @@ def seed_drafts(ctx: AppContext) -> tuple[list[int], list[int]]:
         ("get() returns stale data", "After `kvlite compact` get() returns old values.", 304),
         ("文档里的示例无法运行", "快速开始的示例报错 KeyError。", 305),
     ]
-    ids = [create_triage_draft(ctx, IssueInput(title=t, body=b, author="fuzzer",
+    ids = [draft_now(ctx, DraftKind.TRIAGE, IssueInput(title=t, body=b, author="fuzzer",
                                                repo="example-org/kvlite", number=n)).id
            for t, b, n in issues]
     for draft_id in ids[3:]:

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from assistant.context import AppContext
-from assistant.retrieval.retriever import Retriever
-from assistant.settings import get_settings
-from assistant.triage.duplicates import (
+from assistant.kinds.triage.duplicates import (
     calibration_for,
     find_duplicates,
     issue_filter,
     issue_query,
 )
+from assistant.retrieval.retriever import Retriever
+from assistant.settings import get_settings
 from ingest.service import ingest_issue_files
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "kvlite"

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from assistant.errors import ForgeError, ProviderUnavailable
-from assistant.providers.forge import Forge, GitHubForge, PublishedComment
+from assistant.forge.client import GitHubClient
+from assistant.forge.github import Forge, GitHubForge, PublishedComment
 from assistant.settings import GitHubSettings, Settings
-from ingest.github import GitHubClient
 from tests.fake_github import FakeGitHub, FakeGitHubServer, Slow, secondary_limited
 
 REPO = "example-org/kvlite"

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from assistant.errors import ConfigError, InvalidInput, ProviderUnavailable
+from assistant.forge.client import GitHubClient
 from assistant.settings import GitHubSettings, Settings
-from ingest.github import GitHubClient
 from ingest.service import sync_github
 from tests.fake_github import FakeGitHub, FakeGitHubServer, rate_limited, secondary_limited
 from tests.helpers import counting_ctx

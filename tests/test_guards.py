@@ -133,8 +133,8 @@ def test_lists_and_headings_are_cut_to_the_prose_before_them() -> None:
 
 
 def test_issue_block_drops_hidden_html_comments_and_secrets() -> None:
-    from assistant.chains.triage_reply import issue_block
-    from assistant.triage.models import IssueInput
+    from assistant.forge.shapes import IssueInput
+    from assistant.kinds.triage.reply import issue_block
 
     block = issue_block(IssueInput(
         title="crash", author="ana",

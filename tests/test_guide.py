@@ -13,11 +13,11 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import Field
 
 from assistant.context import AppContext
-from assistant.guide.chain import check_step, commands, invented
-from assistant.guide.issues import why_not
-from assistant.guide.models import GuideOptions
-from assistant.services.drafting import draft_now
-from assistant.services.guide import draft_newcomer_guide, guide_title, parse_guide
+from assistant.drafting.engine import draft_now, parse_input, run_kind
+from assistant.kinds.newcomer_guide.chain import check_step, commands, invented
+from assistant.kinds.newcomer_guide.issues import why_not
+from assistant.kinds.newcomer_guide.kind import KIND, NewcomerGuide
+from assistant.kinds.newcomer_guide.models import GuideOptions
 from assistant.settings import get_settings
 from assistant.store.models import DraftKind
 from tests.conftest import EXAMPLE
@@ -40,8 +40,8 @@ class Recording(FakeListChatModel):
 def _guide(ctx: AppContext, interest: str, language: str, replies: list[str],
            **options: Any) -> tuple[dict[str, Any], Recording]:
     ctx.chat = Recording(responses=replies)
-    result = draft_newcomer_guide(ctx, {"interest": interest, "language": language},
-                                  ctx.settings.project, options=GuideOptions(**options), now=NOW)
+    result = run_kind(ctx, NewcomerGuide(options=GuideOptions(**options), now=NOW),
+                      {"interest": interest, "language": language}, ctx.settings.project)
     assert result.output["markdown"] == result.content.text
     return result.output, ctx.chat
 
@@ -115,7 +115,7 @@ def test_good_first_issue_filter() -> None:
 
 def test_issues_are_open_labelled_recent_and_unassigned(triage_ctx: AppContext,
                                                         tmp_path: Path) -> None:
-    from assistant.guide.issues import good_first_issues
+    from assistant.kinds.newcomer_guide.issues import good_first_issues
     from ingest.service import ingest_issue_files
 
     extra = tmp_path / "more.json"
@@ -171,7 +171,7 @@ def test_hostile_interest_is_data_only(triage_ctx: AppContext) -> None:
     assert "evil" not in text and "@everyone" not in text and "<script>" not in text
     assert set(LINKS.findall(text)) <= _ingested_urls(triage_ctx)
     assert len(out["steps"]) == 6  # the guide is still built from the docs
-    assert "Ignore" in guide_title(parse_guide({"interest": hostile}))  # shown, as text
+    assert "Ignore" in KIND.title(parse_input(KIND, {"interest": hostile}))  # shown, as text
 
 
 def test_checks_reject_invented_commands_and_links() -> None:
@@ -219,9 +219,7 @@ def test_an_invented_command_falls_back_to_the_passage(triage_ctx: AppContext) -
 def test_the_draft_waits_for_review(triage_ctx: AppContext) -> None:
     triage_ctx.chat = FakeListChatModel(responses=["Read the cited section first."] * 20)
     data = {"interest": "docs", "language": "en"}
-    record = draft_now(triage_ctx, kind=DraftKind.NEWCOMER_GUIDE, project="kvlite",
-                       title=guide_title(parse_guide(data)), data=data,
-                       run=lambda: draft_newcomer_guide(triage_ctx, data, "kvlite"))
+    record = draft_now(triage_ctx, DraftKind.NEWCOMER_GUIDE, data, project="kvlite")
     assert record.status == "pending_review" and record.kind == "newcomer_guide"
     assert record.language == "en" and record.confidence == 1.0
     assert record.prompt_name == "newcomer_step" and record.prompt_version == 1
@@ -262,8 +260,8 @@ def test_real_model_writes_a_cited_guide(triage_ctx: AppContext) -> None:
     settings = get_settings(profile="test", data_dir=triage_ctx.settings.data_dir,
                             llm={"provider": "local", "max_tokens": 160, "n_ctx": 4096})
     triage_ctx.chat = build_chat_model(settings)
-    result = draft_newcomer_guide(triage_ctx, {"interest": "storage", "language": "en"},
-                                  "kvlite", now=NOW)
+    result = run_kind(triage_ctx, NewcomerGuide(now=NOW),
+                      {"interest": "storage", "language": "en"}, "kvlite")
     out = result.output
     assert len(out["steps"]) == 6 and out["usage"]["calls"] >= 6
     assert set(LINKS.findall(out["markdown"])) <= _ingested_urls(triage_ctx)

@@ -11,9 +11,9 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.context import AppContext
+from assistant.drafting.engine import request_draft, run_draft_job
 from assistant.errors import ProviderUnavailable
 from assistant.jobs.queue import JobQueue, Worker
-from assistant.services.drafting import request_draft, run_draft_job
 from assistant.settings import get_settings
 from assistant.store.drafts import DraftStore
 from tests.conftest import private_ctx

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from assistant.context import AppContext
-from assistant.triage.labels import (
+from assistant.kinds.triage.labels import (
     LabelClassifier,
     classifier_for_index,
     issue_text,

@@ -5,10 +5,11 @@ import re
 import pytest
 
 from assistant.context import AppContext
-from assistant.issue_files import issue_from_json_file
+from assistant.drafting.engine import draft_now
+from assistant.forge.shapes import issue_from_json_file
 from assistant.project_files import load_project_files
 from assistant.providers.chat import build_chat_model
-from assistant.services.triage import create_triage_draft
+from assistant.store.models import DraftKind
 from tests.conftest import EXAMPLE
 
 pytestmark = pytest.mark.model
@@ -28,7 +29,7 @@ def local_chat(tmp_path_factory):
 def test_real_model_drafts_a_cited_reply(ingested_ctx: AppContext, local_chat, example_dir):
     ingested_ctx.chat = local_chat
     issue = issue_from_json_file(example_dir / "incoming" / "161-lock-error.json")
-    record = create_triage_draft(ingested_ctx, issue)
+    record = draft_now(ingested_ctx, DraftKind.TRIAGE, issue)
     out = record.output
     assert record.status == "pending_review"
     assert record.model == "qwen2.5-coder-1.5b-instruct-q4_k_m"
@@ -44,7 +45,7 @@ def test_real_model_drafts_a_cited_reply(ingested_ctx: AppContext, local_chat, e
 def test_real_model_drafts_a_chinese_triage_with_english_for_the_reviewer(triage_ctx, local_chat):
     triage_ctx.chat = local_chat
     issue = issue_from_json_file(EXAMPLE / "incoming" / "162-windows-build.json")
-    record = create_triage_draft(triage_ctx, issue)
+    record = draft_now(triage_ctx, DraftKind.TRIAGE, issue)
     out = record.output
     assert record.status == "pending_review" and out["language"] == "zh"
     assert re.search(r"[\u4e00-\u9fff]", out["reply_text"])  # the reporter's language

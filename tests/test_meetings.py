@@ -15,8 +15,10 @@ from typer.testing import CliRunner
 from assistant.chains.generate import Usage
 from assistant.cli.common import State
 from assistant.context import AppContext
+from assistant.drafting.engine import parse_input, run_kind
 from assistant.errors import InvalidInput
-from assistant.meetings.agenda import (
+from assistant.kinds.meeting_summary import KIND as MEETING
+from assistant.kinds.meeting_summary.agenda import (
     AgendaInput,
     IssueRef,
     PullRef,
@@ -24,11 +26,10 @@ from assistant.meetings.agenda import (
     draft_agenda,
     open_actions_from,
 )
-from assistant.meetings.minutes import minutes_from_agenda
-from assistant.meetings.parse import due_of, owner_of, parse_note, section_kind
-from assistant.meetings.summarize import render_summary, summarize_note
+from assistant.kinds.meeting_summary.minutes import minutes_from_agenda
+from assistant.kinds.meeting_summary.parse import due_of, owner_of, parse_note, section_kind
+from assistant.kinds.meeting_summary.summarize import render_summary, summarize_note
 from assistant.prompting import load_prompt
-from assistant.services.meetings import draft_meeting_summary, parse_request
 from assistant.settings import Settings
 from tests.conftest import EXAMPLE
 
@@ -165,17 +166,17 @@ def test_a_chinese_note_gets_an_english_version_item_by_item(settings: Settings)
 def test_service_drafts_a_bilingual_summary_and_refuses_bad_input(settings: Settings) -> None:
     ctx = AppContext(settings)
     ctx.chat = FakeListChatModel(responses=["info"] * 20 + ["Translated line"] * 60)
-    result = draft_meeting_summary(ctx, {"notes": ZH_NOTE, "title": "中文例会"}, "kvlite")
+    result = run_kind(ctx, MEETING, {"notes": ZH_NOTE, "title": "中文例会"}, "kvlite")
     assert result.language == "zh" and result.content.translation
     assert result.content.text.startswith("# 中文例会 (2026-10-21)")
     assert "## Action items" in result.content.translation
     assert result.output["counts"]["actions"] == 7
-    english = draft_meeting_summary(ctx, {"notes": EN_NOTE}, "kvlite")
+    english = run_kind(ctx, MEETING, {"notes": EN_NOTE}, "kvlite")
     assert english.content.translation is None and english.language == "en"
     for bad, words in (("", "empty"), ("x" * 200_001, "at most"),
                        ("\x00\x01binary" * 50, "binary"), ("a" * 30_000, "longer")):
         with pytest.raises(InvalidInput, match=words) as caught:
-            parse_request({"notes": bad})
+            parse_input(MEETING, {"notes": bad})
         assert caught.value.fix
 
 
@@ -264,7 +265,7 @@ def test_real_model_summarizes_the_chinese_example(tmp_path: Path) -> None:
     settings = get_settings(profile="test", data_dir=tmp_path / "data",
                             llm={"provider": "local", "max_tokens": 160, "n_ctx": 4096})
     ctx = AppContext(settings)
-    result = draft_meeting_summary(ctx, {"notes": ZH_NOTE}, "kvlite")
+    result = run_kind(ctx, MEETING, {"notes": ZH_NOTE}, "kvlite")
     out = result.output
     summary = out["summary"]
     assert len(summary["actions"]) >= 7 and len(summary["decisions"]) >= 4

@@ -7,10 +7,11 @@ from http.server import ThreadingHTTPServer
 import pytest
 
 from assistant.context import AppContext
+from assistant.drafting.engine import draft_now
 from assistant.errors import ConfigError, ProviderUnavailable
+from assistant.forge.shapes import IssueInput
 from assistant.providers.chat import build_chat_model
-from assistant.services.triage import create_triage_draft
-from assistant.triage.models import IssueInput
+from assistant.store.models import DraftKind
 from tests.fake_openai import Handler as _Handler
 
 
@@ -28,7 +29,7 @@ def test_triage_through_an_openai_compatible_endpoint(ingested_ctx: AppContext, 
     settings = ingested_ctx.settings.model_copy(update={"llm": ingested_ctx.settings.llm.model_copy(
         update={"provider": "openai", "base_url": server, "model": "served-model"})})
     ctx = AppContext(settings)
-    record = create_triage_draft(ctx, IssueInput(title="database is locked after crash"))
+    record = draft_now(ctx, DraftKind.TRIAGE, IssueInput(title="database is locked after crash"))
     assert "kvlite unlock" in record.output["reply_markdown"]
     assert record.model == "served-model"
     assert record.output["usage"]["input_tokens"] == 321
@@ -42,7 +43,7 @@ def test_wrong_model_name_is_a_clear_error(ingested_ctx: AppContext, server: str
     settings = ingested_ctx.settings.model_copy(update={"llm": ingested_ctx.settings.llm.model_copy(
         update={"provider": "openai", "base_url": server, "model": "nope"})})
     with pytest.raises(ProviderUnavailable, match="does not serve model 'nope'"):
-        create_triage_draft(AppContext(settings), IssueInput(title="database is locked"))
+        draft_now(AppContext(settings), DraftKind.TRIAGE, IssueInput(title="database is locked"))
 
 
 def test_openai_provider_needs_an_endpoint(make_settings) -> None:

@@ -13,10 +13,11 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.context import AppContext
+from assistant.drafting.engine import draft_now
+from assistant.forge.shapes import IssueInput
 from assistant.project_files import load_project_files
-from assistant.services.triage import create_triage_draft
+from assistant.store.models import DraftKind
 from assistant.textnorm import fold_fullwidth, strip_invisible
-from assistant.triage.models import IssueInput
 from tests.conftest import private_ctx
 
 CASES = [json.loads(line) for line in
@@ -66,7 +67,7 @@ def test_hostile_issue_stays_in_bounds(ctx: AppContext, case: dict) -> None:
     ctx.chat = FakeListChatModel(responses=[reply] * 6)
     issue = IssueInput(title=case["title"], body=case["body"][:60_000], author=case["author"],
                        number=case["number"])
-    record = create_triage_draft(ctx, issue)
+    record = draft_now(ctx, DraftKind.TRIAGE, issue)
     out = record.output
     assert record.status == "pending_review"
     texts = [out["reply_markdown"], out.get("reply_en") or "", out.get("summary_en") or "",

@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 
 from assistant.context import AppContext
+from assistant.drafting.engine import run_kind
 from assistant.errors import InvalidInput
-from assistant.providers.forge import GitHubForge
-from assistant.services.release_notes import draft_release_notes
+from assistant.forge.github import GitHubForge
+from assistant.kinds.release_notes.forge_source import changes_from_forge
 from assistant.settings import GitHubSettings, Settings
+from assistant.store.models import DraftKind
 from tests.fake_github import FakeGitHub, FakeGitHubServer
 
 REPO = "example-org/kvlite"
@@ -39,7 +41,7 @@ def _forge(settings: Settings, fake: FakeGitHub) -> GitHubForge:
 def test_merged_prs_between_two_tags(settings: Settings) -> None:
     with FakeGitHubServer(_history()) as fake:
         seen: list[tuple[int, int]] = []
-        found = _forge(settings, fake).changes_between(REPO, "v1.0.0", "v1.1.0",
+        found = changes_from_forge(_forge(settings, fake), REPO, "v1.0.0", "v1.1.0",
                                                        lambda done, total: seen.append(
                                                            (done, total)))
     by_id = {c.id: c for c in found.changes}
@@ -64,11 +66,11 @@ def test_compare_is_paged_and_wrong_refs_say_so(settings: Settings) -> None:
     fake.tags["v2"] = fake.commits[-1]["sha"]
     with FakeGitHubServer(fake):
         forge = _forge(settings, fake)
-        found = forge.changes_between(REPO, "v1", "v2")
+        found = changes_from_forge(forge, REPO, "v1", "v2")
         assert len(found.changes) == 150
         assert sum("/compare/" in path for path in fake.log) == 2  # 100 per page
         with pytest.raises(InvalidInput, match="404"):
-            forge.changes_between(REPO, "v1", "v9")
+            changes_from_forge(forge, REPO, "v1", "v9")
 
 
 def test_service_drafts_from_the_forge_when_no_clone_is_set(make_settings) -> None:
@@ -79,9 +81,9 @@ def test_service_drafts_from_the_forge_when_no_clone_is_set(make_settings) -> No
         ctx = AppContext(settings)
         data = {"version": "v1.1.0", "from_ref": "v1.0.0", "to_ref": "v1.1.0",
                 "languages": ["en", "zh-Hant"]}
-        result = draft_release_notes(ctx, data, "kvlite")
+        result = run_kind(ctx, DraftKind.RELEASE_NOTES, data, "kvlite")
         with pytest.raises(InvalidInput, match="both refs"):
-            draft_release_notes(ctx, {**data, "from_ref": None}, "kvlite")
+            run_kind(ctx, DraftKind.RELEASE_NOTES, {**data, "from_ref": None}, "kvlite")
     english = result.output["markdown_en"]
     assert "[#11](https://github.com/example-org/kvlite/pull/11)" in english
     assert "[#12](https://github.com/example-org/kvlite/pull/12)" in english

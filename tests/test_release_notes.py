@@ -10,12 +10,17 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.chains.generate import Usage
 from assistant.errors import InvalidInput
+from assistant.kinds.release_notes.chain import (
+    check_line,
+    glossary_problems,
+    model_fallback,
+    phrase_notes,
+)
+from assistant.kinds.release_notes.classify import classify
+from assistant.kinds.release_notes.models import Change, ReleaseNotes
+from assistant.kinds.release_notes.notes import assemble, check_traceable, render_markdown
 from assistant.project_files import Glossary, GlossaryTerm
 from assistant.prompting import load_prompt
-from assistant.release.chain import check_line, glossary_problems, model_fallback, phrase_notes
-from assistant.release.classify import classify
-from assistant.release.models import Change, ReleaseNotes
-from assistant.release.notes import assemble, check_traceable, render_markdown
 from assistant.settings import Settings
 
 EVALDATA = Path(__file__).resolve().parents[2] / "shared" / "evaldata" / "release_notes"
@@ -164,7 +169,7 @@ def test_cli_drafts_notes_for_a_git_range(tmp_path: Path) -> None:
 
 
 def test_glossary_terms_match_as_words() -> None:
-    from assistant.project_files import mentions
+    from assistant.textrules import mentions
 
     assert mentions("Form validation", "Form") and not mentions("better performance", "Form")
     assert mentions("修复Table组件的滚动", "Table") and not mentions("Tables", "Table")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import InvalidInput
-from assistant.release import sources
-from assistant.release.sources import (
+from assistant.kinds.release_notes import sources
+from assistant.kinds.release_notes.sources import (
     CHANGELOG_FILES,
     CHANGELOG_SUBJECT,
     DUPLICATE,

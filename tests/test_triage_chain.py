@@ -9,12 +9,13 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.context import AppContext
+from assistant.drafting.engine import draft_now
 from assistant.errors import EmptyIndexError, InvalidInput
-from assistant.issue_files import issue_from_json_file
+from assistant.forge.shapes import IssueInput, issue_from_json_file
+from assistant.kinds.triage.models import TriageDraft
 from assistant.project_files import load_project_files
-from assistant.services.triage import create_triage_draft
 from assistant.settings import Settings
-from assistant.triage.models import IssueInput, TriageDraft
+from assistant.store.models import DraftKind
 from tests.conftest import EXAMPLE
 
 LINK = re.compile(r"\]\((\S+?)\)|https?://\S+")
@@ -43,7 +44,7 @@ def test_full_draft_is_validated_and_stored(ctx: AppContext) -> None:
         "More at https://evil.example.com and [7]. cc @mira-chen."
     ])
     issue = issue_from_json_file(EXAMPLE / "incoming" / "161-lock-error.json")
-    record = create_triage_draft(ctx, issue)
+    record = draft_now(ctx, DraftKind.TRIAGE, issue)
     draft = _draft(record)
     assert record.status == "pending_review" and record.language == "en"
     assert record.prompt_name == "triage_reply" and record.prompt_version == 2
@@ -71,7 +72,7 @@ def test_free_form_bug_report_asks_for_what_the_template_wants(ctx: AppContext) 
     issue = IssueInput(title="kvlite crashes when I open my database",
                        body="It crashes every time I open the database. Please help!",
                        author="newbie", number=301)
-    draft = _draft(create_triage_draft(ctx, issue))
+    draft = _draft(draft_now(ctx, DraftKind.TRIAGE, issue))
     fields = " ".join(m.field.lower() for m in draft.missing)
     # one question per kind of information: version, platform, steps, the error/log
     assert "kvlite version" in fields and "platform" in fields and "steps" in fields
@@ -89,7 +90,7 @@ def test_chinese_issue_gets_chinese_reply_and_english_for_the_reviewer(ctx: AppC
         "Visual Studio Build Tools [1].",
     ])
     issue = issue_from_json_file(EXAMPLE / "incoming" / "162-windows-build.json")
-    draft = _draft(create_triage_draft(ctx, issue))
+    draft = _draft(draft_now(ctx, DraftKind.TRIAGE, issue))
     assert draft.language == "zh" and "感谢" in draft.reply_text
     assert draft.summary_en and draft.summary_en.startswith("The reporter")
     assert draft.reply_en and "Visual Studio" in draft.reply_en
@@ -102,7 +103,7 @@ def test_looping_model_falls_back_to_template_in_reporters_language(ctx: AppCont
     ctx.chat = FakeListChatModel(responses=[loop, loop])
     ctx.settings.triage.english_for_reviewer = False
     issue = issue_from_json_file(EXAMPLE / "incoming" / "162-windows-build.json")
-    draft = _draft(create_triage_draft(ctx, issue))
+    draft = _draft(draft_now(ctx, DraftKind.TRIAGE, issue))
     assert draft.language == "zh" and draft.fallback is True and draft.usage.calls == 2
     assert "感谢" in draft.reply_markdown and "相关文档" in draft.reply_markdown
     assert _links(draft.reply_markdown) <= _ingested_urls(ctx)
@@ -113,7 +114,7 @@ def test_maintainers_issue_needs_no_reply_and_costs_no_model_call(ctx: AppContex
     ctx.chat = FakeListChatModel(responses=[])  # any call would fail
     issue = IssueInput(title="Release checklist for 0.10", body="Tracking the 0.10 release.",
                        author="mira-chen", author_association="MEMBER", number=302)
-    draft = _draft(create_triage_draft(ctx, issue))
+    draft = _draft(draft_now(ctx, DraftKind.TRIAGE, issue))
     assert draft.reply_needed is False and draft.no_reply_reason == "opened by a maintainer"
     assert draft.reply_markdown == "" and draft.usage.calls == 0
 
@@ -128,7 +129,7 @@ def test_labels_never_leave_the_label_set(ctx: AppContext) -> None:
     issue = IssueInput(title="LockError: database is locked on Windows after a crash",
                        body="Traceback: kvlite.LockError: database is locked. kvlite 0.9.2",
                        author="someone", number=303)
-    draft = _draft(create_triage_draft(ctx, issue))
+    draft = _draft(draft_now(ctx, DraftKind.TRIAGE, issue))
     assert "bug" not in {s.name for s in draft.labels}
     assert {s.name for s in draft.labels} <= set(files.label_names)
 
@@ -136,17 +137,17 @@ def test_labels_never_leave_the_label_set(ctx: AppContext) -> None:
 def test_empty_issue_and_empty_index_are_clear_errors(settings: Settings) -> None:
     ctx = AppContext(settings, chat=FakeListChatModel(responses=["x"]))
     with pytest.raises(InvalidInput, match="empty"):
-        create_triage_draft(ctx, IssueInput(title="  ", body=""))
+        draft_now(ctx, DraftKind.TRIAGE, IssueInput(title="  ", body=""))
     with pytest.raises(EmptyIndexError, match="devrel ingest docs") as info:
-        create_triage_draft(ctx, IssueInput(title="database is locked"))
+        draft_now(ctx, DraftKind.TRIAGE, IssueInput(title="database is locked"))
     assert "\n" not in str(info.value)
     failed = ctx.drafts().list(status="failed")
     assert len(failed) == 1 and "empty" in (failed[0].error or "")
 
 
 def test_an_uncited_reply_links_the_passage_it_draws_on() -> None:
-    from assistant.triage.chain import supporting_passage
-    from assistant.triage.models import DocLink
+    from assistant.kinds.triage.chain import supporting_passage
+    from assistant.kinds.triage.models import DocLink
 
     docs = [DocLink(ref=n, title=t, heading="", url=f"u{n}", path=f"p{n}", score=0.5)
             for n, t in ((1, "Where to ask"), (2, "Compaction"))]

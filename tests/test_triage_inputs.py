@@ -11,10 +11,10 @@ import pytest
 
 from assistant.context import AppContext
 from assistant.errors import InvalidInput
+from assistant.forge.github import GitHubForge, parse_issue_ref
+from assistant.kinds.triage.missing import choose_template, missing_information
 from assistant.project_files import load_project_files, read_labels, read_template
-from assistant.providers.forge import GitHubForge, parse_issue_ref
 from assistant.settings import Settings
-from assistant.triage.missing import choose_template, missing_information
 from ingest.service import ingest_project_files
 from tests.conftest import EXAMPLE
 from tests.fake_github import FakeGitHub, FakeGitHubServer

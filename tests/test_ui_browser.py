@@ -16,10 +16,11 @@ import httpx
 import pytest
 
 from assistant.context import AppContext
-from assistant.services.triage import create_triage_draft
+from assistant.drafting.engine import draft_now
+from assistant.forge.shapes import IssueInput
 from assistant.settings import get_settings
 from assistant.store.keys import KeyStore
-from assistant.triage.models import IssueInput
+from assistant.store.models import DraftKind
 from tests.conftest import REQUIRE_SERVICES, ROOT
 from tests.procs import Procs, devrel_env, free_port, wait_http
 
@@ -57,7 +58,7 @@ def desk(triage_data_dir: Path, tmp_path: Path) -> Iterator[dict[str, object]]:
     data_dir = tmp_path / "data"
     shutil.copytree(triage_data_dir, data_dir)
     ctx = AppContext(get_settings(profile="test", data_dir=data_dir))
-    draft = create_triage_draft(ctx, ISSUE)
+    draft = draft_now(ctx, DraftKind.TRIAGE, ISSUE)
     keys = KeyStore(ctx.drafts().engine)
     reviewer = keys.create("mia", "reviewer")[1]
     bot = keys.create("checker", "bot")[1]

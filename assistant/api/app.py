@@ -10,12 +10,13 @@ from fastapi import FastAPI, Response
 
 from assistant import __version__
 from assistant.api import errors
-from assistant.api.deps import RateLimiter, Services
+from assistant.api.deps import RateLimiter
 from assistant.api.limits import BodyLimitMiddleware
 from assistant.api.metrics import Metrics, MetricsMiddleware
 from assistant.api.routers import drafts, health, keys, projects, search, webhooks
 from assistant.context import AppContext
 from assistant.jobs.queue import JobQueue, Worker
+from assistant.services.container import Services
 from assistant.store.deliveries import DeliveryStore
 from assistant.store.keys import KeyStore
 
@@ -44,9 +45,10 @@ def build_services(ctx: AppContext) -> Services:
     )
 
 
-def create_app(ctx: AppContext, *, run_worker: bool = False, ui: bool = True) -> FastAPI:
-    """The API for these settings, with the review UI at ``/ui``; with ``run_worker``, a worker
-    drafts in this process too."""
+def create_app(ctx: AppContext, *, run_worker: bool = False) -> FastAPI:
+    """The API for these settings (``app.state.services`` holds what it shares); with
+    ``run_worker``, a worker drafts in this process too. ``assistant.server`` mounts the
+    review desk beside it."""
     services = build_services(ctx)
 
     @asynccontextmanager
@@ -83,9 +85,4 @@ def create_app(ctx: AppContext, *, run_worker: bool = False, ui: bool = True) ->
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return Response(status_code=204)
-
-    if ui:
-        from ui.app import mount_ui
-
-        app = mount_ui(app, services)
     return app

@@ -9,10 +9,9 @@ from fastapi import Depends, Path, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from assistant.api.errors import ApiError
-from assistant.context import AppContext
-from assistant.jobs.queue import JobQueue
-from assistant.store.deliveries import DeliveryStore
-from assistant.store.keys import KeyRecord, KeyStore
+from assistant.services.container import Services
+from assistant.services.desk import check_role
+from assistant.store.keys import KeyRecord
 from assistant.store.models import Role
 
 
@@ -29,18 +28,6 @@ class RateLimiter:
 
     def hit(self, key: str) -> bool:
         return self._limiter.hit(self.item, "devrel-api", key)
-
-
-@dataclass
-class Services:
-    """Everything a request may use; built once per app by ``create_app``."""
-
-    ctx: AppContext
-    queue: JobQueue
-    keys: KeyStore
-    deliveries: DeliveryStore
-    limiter: RateLimiter
-    metrics: Any
 
 
 def get_services(request: Request) -> Services:
@@ -91,10 +78,7 @@ def require(role: Role) -> Any:
     """A dependency: the caller, if their key's role is ``role`` or higher."""
 
     def check(caller: Annotated[Caller, Depends(_authenticate)]) -> Caller:
-        if caller.key.role.rank < role.rank:
-            raise ApiError(403, "forbidden",
-                           f"This needs a {role.value} key; yours is {caller.key.role.value}.",
-                           f"use a key created with `devrel keys create --role {role.value}`")
+        check_role(caller.key.role, role)
         return caller
 
     return check

@@ -12,10 +12,10 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import (
-    ChainNotAvailable,
     Conflict,
     DevrelError,
     EmptyIndexError,
+    Forbidden,
     ForgeError,
     InvalidInput,
     NotFound,
@@ -58,7 +58,7 @@ STATUS: list[tuple[type[DevrelError], int, str]] = [
     (EmptyIndexError, 409, "empty_index"),
     (InvalidInput, 422, "invalid_input"),
     (Conflict, 409, "conflict"),
-    (ChainNotAvailable, 501, "not_implemented"),
+    (Forbidden, 403, "forbidden"),
     (ProviderUnavailable, 503, "unavailable"),
     (ForgeError, 502, "forge_error"),
     (DevrelError, 500, "error"),

@@ -2,77 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from assistant.release.models import AnnouncementInput, ReleaseNotesInput
+from assistant.kinds.base import Kind
 from assistant.store.drafts import DraftContent, DraftRecord
 from assistant.store.keys import KeyRecord
 from assistant.store.models import Role
-from assistant.triage.models import IssueInput
 
-FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2100, 12, 31)  # the periods activity covers
 PROJECT = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$",
                 description="Project (default: the configured one).", examples=["kvlite"])
 
 
-class TriageRequest(BaseModel):
-    """An issue to triage."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "project": "kvlite",
-        "issue": {"title": "database is locked after a crash",
-                  "body": "kvlite 0.4.1 on Linux: after kill -9 every open() fails with "
-                          "'database is locked'.", "author": "alice",
-                  "repo": "example-org/kvlite", "number": 101},
-    }]})
-
-    project: str | None = PROJECT
-    issue: IssueInput
-
-
-class ReleaseNotesRequest(ReleaseNotesInput):
-    """Release notes for a version: a range of the project's clone, or a list of changes."""
-
-    project: str | None = PROJECT
-
-
-class AnnouncementRequest(AnnouncementInput):
-    """A blog post, social post or mailing-list mail (EN and ZH) from approved release notes."""
-
-    project: str | None = PROJECT
-
-
-class NewcomerGuideRequest(BaseModel):
-    """A guide for a newcomer with an interest, in a language."""
-
-    project: str | None = PROJECT
-    interest: str = Field(..., max_length=500, examples=["storage engine"])
-    language: Literal["en", "zh"] = "en"
-
-
-class MeetingSummaryRequest(BaseModel):
-    """A summary of meeting notes: decisions, action items, open questions (EN for a ZH note)."""
-
-    project: str | None = PROJECT
-    notes: str = Field(..., max_length=200_000,
-                       examples=["# Community call 2026-10-07\n## Decisions\n- Ship 0.5 on "
-                                 "Oct 20\n## Action items\n- @mia: draft the release notes "
-                                 "by 2026-10-14"])
-    language: Literal["en", "zh"] | None = None
-    title: str | None = Field(None, max_length=300)
-    date: str | None = Field(None, max_length=32, description="ISO date of the meeting.")
-
-
-class CommunityUpdateRequest(BaseModel):
-    """A short bilingual community update for a period, from the ingested issues and PRs."""
-
-    project: str | None = PROJECT
-    since: date = Field(..., ge=FIRST_DAY, le=LAST_DAY, examples=["2026-10-01"])
-    until: date = Field(..., ge=FIRST_DAY, le=LAST_DAY, examples=["2026-10-31"])
-    unanswered_days: int = Field(7, ge=0, le=3650)
+def request_model(kind: Kind) -> type[BaseModel]:
+    """The API body of a kind: its input model plus the project, or ``{project, <field>:
+    input}`` when the kind nests its input (triage's ``issue``)."""
+    name = f"{type(kind).__name__}Request"
+    extra = {"examples": list(kind.examples)} if kind.examples else None
+    config = ConfigDict(json_schema_extra=extra) if extra else ConfigDict()
+    if kind.body_field:
+        return create_model(name, __doc__=kind.input_model.__doc__, __config__=config,
+                            project=(str | None, PROJECT),
+                            **{kind.body_field: (kind.input_model, ...)})
+    return create_model(name, __base__=kind.input_model, __doc__=kind.input_model.__doc__,
+                        project=(str | None, PROJECT))
 
 
 class Accepted(BaseModel):

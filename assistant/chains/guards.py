@@ -8,6 +8,7 @@ from difflib import SequenceMatcher
 
 from assistant.redact import redact
 from assistant.textnorm import fold_fullwidth, strip_invisible
+from assistant.textrules import CJK
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]]+", re.IGNORECASE)
@@ -24,7 +25,6 @@ _BARE_DOMAIN = re.compile(
 )
 _CITE = re.compile(r"\[(\d{1,2})\]")
 _HTML = re.compile(r"<!--.*?-->|<[^>]{1,200}>", re.DOTALL)
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass
@@ -175,7 +175,7 @@ def problems(text: str, language: str, max_chars: int = 1500) -> list[str]:
         found.append("repeats itself")
     if len(text) > max_chars:
         found.append("too long")
-    han = len(_CJK.findall(text))
+    han = len(CJK.findall(text))
     if language == "zh" and han < 5:
         found.append("not in Chinese")
     if language == "en" and han > 10:

@@ -9,15 +9,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from assistant.activity.report import hours_text
 from assistant.cli.common import app_context, console, draft_with_progress
-from assistant.services.activity import (
-    KIND,
-    activity_report,
-    draft_community_update,
-    parse_period,
-    update_title,
-)
+from assistant.kinds.community_update.report import hours_text
+from assistant.services.activity import activity_report, parse_period
+from assistant.store.models import DraftKind
 
 
 def activity(
@@ -74,11 +69,7 @@ def activity(
                   highlight=False)
     if not draft:
         return
-    data = period.model_dump(mode="json")
-    done = draft_with_progress(
-        app, kind=KIND, project=project, title=update_title(period), data=data,
-        label="Phrasing the community update",
-        run=lambda update: draft_community_update(app, data, project, update))
+    done = draft_with_progress(app, DraftKind.COMMUNITY_UPDATE, period, project)
     output = done.output or {}
     console.print(output.get("markdown_en", ""), highlight=False, markup=False)
     console.print(output.get("markdown_zh", ""), highlight=False, markup=False)

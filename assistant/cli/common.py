@@ -8,11 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from assistant.context import AppContext
+from assistant.kinds.base import Kind
 from assistant.settings import get_settings
+from assistant.store.drafts import DraftRecord
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True)
@@ -53,16 +56,15 @@ def progress_bar(label: str, *, as_bytes: bool = False) -> Iterator[Callable[[in
         yield update
 
 
-def draft_with_progress(app: AppContext, *, kind: str, project: str, title: str,
-                        data: dict[str, Any], label: str,
-                        run: Callable[[Callable[[int, int], None]], Any]) -> Any:
-    """Load the chat model (with a byte progress bar), then draft in this process with a
-    (done, total) progress bar labelled ``label``: ``run(update)`` returns the DraftResult.
-    The stored draft record is returned."""
-    from assistant.services.drafting import draft_now
+def draft_with_progress(app: AppContext, kind: str | Kind, data: BaseModel | dict[str, Any],
+                        project: str | None = None) -> DraftRecord:
+    """Load the chat model (with a byte progress bar), then draft in this process behind the
+    kind's progress bar; the stored draft is returned."""
+    from assistant.drafting.engine import draft_now
+    from assistant.drafting.registry import get_kind
 
+    spec = kind if isinstance(kind, Kind) else get_kind(kind)
     with progress_bar("Preparing the model", as_bytes=True) as update:
         app.chat_model(update)
-    with progress_bar(label) as update:
-        return draft_now(app, kind=kind, project=project, title=title, data=data,
-                         run=lambda: run(update))
+    with progress_bar(spec.progress_label) as update:
+        return draft_now(app, spec, data, project=project, progress=update)

@@ -12,10 +12,11 @@ from assistant.cli.draft_cmds import print_draft
 from assistant.cli.ingest_cmds import print_report
 from assistant.cli.server_cmds import serve
 from assistant.context import AppContext
+from assistant.drafting.engine import draft_now
 from assistant.errors import InvalidInput
-from assistant.issue_files import issue_from_json_file
-from assistant.services.triage import create_triage_draft
+from assistant.forge.shapes import issue_from_json_file
 from assistant.store.keys import KeyStore
+from assistant.store.models import DraftKind
 from ingest.service import (
     ingest_docs,
     ingest_issue_files,
@@ -92,7 +93,7 @@ def demo(
             console.print(f"issue #{issue.number} already has a draft waiting for review; skipped")
             continue
         with console.status(f"Drafting a reply to #{issue.number}: {issue.title[:60]}…"):
-            record = create_triage_draft(app, issue)
+            record = draft_now(app, DraftKind.TRIAGE, issue)
         print_draft(record)
         console.print()
     pending = len(app.drafts().list(status="pending_review", limit=500))

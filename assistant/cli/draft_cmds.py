@@ -9,14 +9,13 @@ import typer
 from rich.markdown import Markdown
 from rich.table import Table
 
-from assistant.cli.common import app_context, console, progress_bar
+from assistant.cli.common import app_context, console, draft_with_progress
 from assistant.errors import InvalidInput
-from assistant.issue_files import issue_from_json_file
-from assistant.providers.forge import build_forge, parse_issue_ref
+from assistant.forge.github import build_forge, parse_issue_ref
+from assistant.forge.shapes import IssueInput, issue_from_json_file
 from assistant.services import review
-from assistant.services.triage import create_triage_draft
 from assistant.store.drafts import DraftContent, DraftRecord
-from assistant.triage.models import IssueInput
+from assistant.store.models import DraftKind
 
 drafts_app = typer.Typer(no_args_is_help=True)
 
@@ -93,11 +92,7 @@ def triage(
             forge.close()
     else:
         issue = IssueInput(title=title, body=body, author=author)
-    app = app_context(ctx)
-    with progress_bar("Preparing the model", as_bytes=True) as update:
-        app.chat_model(update)
-    with console.status("Drafting the triage…"):
-        record = create_triage_draft(app, issue, project)
+    record = draft_with_progress(app_context(ctx), DraftKind.TRIAGE, issue, project)
     if as_json:
         typer.echo(record.model_dump_json(indent=2))
     else:

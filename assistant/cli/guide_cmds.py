@@ -7,7 +7,6 @@ from rich.markdown import Markdown
 
 from assistant.cli.common import app_context, console, draft_with_progress
 from assistant.errors import InvalidInput
-from assistant.services.guide import draft_newcomer_guide, guide_title, parse_guide
 from assistant.store.models import DraftKind
 
 
@@ -26,12 +25,8 @@ def guide(
     if len(interest) > 500:
         raise InvalidInput("The interest is longer than 500 characters.",
                            fix="say it in a few words, e.g. --interest storage")
-    data = {"interest": interest, "language": lang}
-    request = parse_guide(data)
-    done = draft_with_progress(
-        app, kind=DraftKind.NEWCOMER_GUIDE, project=project, title=guide_title(request),
-        data=data, label="Writing the steps",
-        run=lambda update: draft_newcomer_guide(app, data, project, update))
+    done = draft_with_progress(app, DraftKind.NEWCOMER_GUIDE,
+                               {"interest": interest, "language": lang}, project)
     result = done.output or {}
     console.print(Markdown(result.get("markdown", "")))
     for step in result.get("left_out", []):

@@ -40,18 +40,10 @@ def summarize(
     title: str | None = typer.Option(None, help="Title (default: the note's heading)."),
 ) -> None:
     """Summarize a meeting note (decisions, action items, open questions); waits for review."""
-    from assistant.services.meetings import draft_meeting_summary, parse_request, title_of
-
     if lang not in (None, "en", "zh"):
         raise InvalidInput(f"Unknown language {lang!r}.", fix="use en or zh")
-    app = app_context(ctx)
-    project = project or app.settings.project
-    data = {"project": project, "notes": read_note(file), "language": lang, "title": title}
-    request = parse_request(data)
-    done = draft_with_progress(
-        app, kind=DraftKind.MEETING_SUMMARY, project=project, title=title_of(request),
-        data=data, label="Reading the note line by line",
-        run=lambda update: draft_meeting_summary(app, data, project, update))
+    data = {"notes": read_note(file), "language": lang, "title": title}
+    done = draft_with_progress(app_context(ctx), DraftKind.MEETING_SUMMARY, data, project)
     result = done.output or {}
     console.print(Markdown(result["markdown"]))
     if result.get("markdown_en"):
@@ -79,7 +71,7 @@ def agenda(
 
     from pydantic import ValidationError
 
-    from assistant.meetings.agenda import AgendaInput, draft_agenda
+    from assistant.kinds.meeting_summary.agenda import AgendaInput, draft_agenda
     from assistant.services.agenda import agenda_input
 
     if lang not in ("en", "zh"):

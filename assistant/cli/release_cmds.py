@@ -8,9 +8,9 @@ import typer
 from rich.markdown import Markdown
 
 from assistant.cli.common import app_context, console, draft_with_progress
+from assistant.drafting.engine import draft_now
 from assistant.errors import InvalidInput
-from assistant.services.drafting import draft_now
-from assistant.services.release_notes import draft_release_notes
+from assistant.kinds.release_notes.kind import ReleaseNotes
 from assistant.store.models import DraftKind
 
 
@@ -40,7 +40,7 @@ def release_notes(
         raise InvalidInput(f"Unknown source {source!r}.", fix="use git, forge or auto")
     changes = None
     if changes_file is not None:
-        from assistant.release.sources import changes_from_json
+        from assistant.kinds.release_notes.sources import changes_from_json
 
         changes = changes_from_json(changes_file).changes
     elif not to_ref:
@@ -49,11 +49,7 @@ def release_notes(
     version = version or to_ref or "unreleased"
     data = {"version": version, "from_ref": from_ref, "to_ref": to_ref, "languages": languages,
             "source": "git" if repo is not None else source}
-    done = draft_with_progress(
-        app, kind=DraftKind.RELEASE_NOTES, project=project, title=f"Release notes {version}",
-        data=data, label="Reading changes, phrasing lines",
-        run=lambda update: draft_release_notes(app, data, project, update, clone=repo,
-                                               changes=changes))
+    done = draft_with_progress(app, ReleaseNotes(clone=repo, changes=changes), data, project)
     result = done.output or {}
     console.print(Markdown(result["markdown_en"]))
     for key in ("markdown_zh", "markdown_zh_hant"):
@@ -70,17 +66,13 @@ def announce(
     url: str | None = typer.Option(None, help="The release page to link."),
 ) -> None:
     """Draft an announcement (EN and ZH) from approved release notes; it waits for review."""
-    from assistant.services.announcements import draft_announcement
-
     if channel not in ("blog", "social", "mail"):
         raise InvalidInput(f"Unknown channel {channel!r}.", fix="use blog, social or mail")
     app = app_context(ctx)
     source = app.drafts().get(draft_id)
     data = {"release_notes_draft_id": draft_id, "channel": channel, "url": url}
-    result = draft_announcement(app, data, source.project)
-    done = draft_now(app, kind=DraftKind.ANNOUNCEMENT, project=source.project,
-                     title=f"{channel.title()} post from release notes #{draft_id}", data=data,
-                     run=lambda: result)
-    console.print(result.content.text, highlight=False, markup=False)
-    console.print(result.content.translation or "", highlight=False, markup=False)
+    done = draft_now(app, DraftKind.ANNOUNCEMENT, data, project=source.project)
+    content = app.drafts().content(done.id).content
+    console.print(content.text, highlight=False, markup=False)
+    console.print(content.translation or "", highlight=False, markup=False)
     console.print(f"draft #{done.id} waits for review", highlight=False)

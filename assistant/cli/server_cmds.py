@@ -32,13 +32,13 @@ def serve(
     """Run the API (and a worker): drafts wait for review at http://HOST:PORT/docs."""
     import uvicorn
 
-    from assistant.api.app import create_app
+    from assistant.server import create_server
 
     _logging()
     app_ctx = app_context(ctx)
     settings = app_ctx.settings
     run_worker = settings.api.in_process_worker if worker is None else worker
-    app = create_app(app_ctx, run_worker=run_worker)
+    app = create_server(app_ctx, run_worker=run_worker)
     host, port = host or settings.api.host, port or settings.api.port
     counts = app_ctx.drafts().counts()
     console.print(f"devrel-assistant on http://{host}:{port}: review desk at /ui, API at /docs; "

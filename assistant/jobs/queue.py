@@ -53,7 +53,7 @@ class JobQueue:
         self._sync_task = self.huey.task(name="sync")(self._sync)
 
     def _draft(self, draft_id: int) -> None:
-        from assistant.services.drafting import run_draft_job
+        from assistant.drafting.engine import run_draft_job
 
         delay = run_draft_job(self.ctx, draft_id, worker_name())
         if delay is not None:

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from assistant.textrules import CJK
+
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _STOPWORDS = frozenset(
     {
         "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for",
@@ -31,7 +32,7 @@ def tokenize(text: str) -> list[str]:
     terms: list[str] = []
     for match in _TOKEN.finditer(text.lower()):
         piece = match.group(0)
-        if _CJK.match(piece):
+        if CJK.match(piece):
             terms.extend(piece)
             terms.extend(piece[i : i + 2] for i in range(len(piece) - 1))
         elif piece not in _STOPWORDS:

@@ -5,20 +5,17 @@ notes) and the open action items of approved meeting summaries. Assembled in cod
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Literal
 
 from assistant.context import AppContext
 from assistant.errors import InvalidInput
-from assistant.meetings.agenda import (
-    Agenda,
+from assistant.kinds.meeting_summary.agenda import (
     AgendaInput,
     IssueRef,
     PullRef,
     ReleaseRef,
-    draft_agenda,
     open_actions_from,
 )
-from assistant.meetings.models import MeetingSummary
+from assistant.kinds.meeting_summary.models import MeetingSummary
 from assistant.store.models import DraftKind, DraftStatus
 
 REVIEWED = (DraftStatus.APPROVED, DraftStatus.PUBLISHED)
@@ -26,8 +23,11 @@ REVIEWED = (DraftStatus.APPROVED, DraftStatus.PUBLISHED)
 
 def agenda_input(ctx: AppContext, project: str, since: date, meeting: date) -> AgendaInput:
     """What the agenda is made of, read from the activity history and the review queue."""
-    from assistant.activity.metrics import prs_waiting_for_review, waiting_for_first_response
-    from assistant.services.activity import load_items
+    from assistant.kinds.community_update.history import load_items
+    from assistant.kinds.community_update.metrics import (
+        prs_waiting_for_review,
+        waiting_for_first_response,
+    )
 
     as_of = datetime.combine(meeting, time.max, tzinfo=UTC)
     try:
@@ -55,9 +55,3 @@ def agenda_input(ctx: AppContext, project: str, since: date, meeting: date) -> A
         prs_waiting=[PullRef(number=w.number, title=w.title, url=w.url, author=w.author,
                              opened=w.created_at.date()) for w in pulls],
         releases=releases, open_actions=open_actions_from(summaries))
-
-
-def next_agenda(ctx: AppContext, project: str, since: date, meeting: date,
-                language: Literal["en", "zh"] = "en") -> Agenda:
-    """The agenda for ``meeting``, covering what happened since ``since``."""
-    return draft_agenda(agenda_input(ctx, project, since, meeting), language=language)

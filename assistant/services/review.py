@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from assistant.context import AppContext
 from assistant.errors import Conflict, DevrelError, InvalidInput
+from assistant.forge.github import Forge, build_forge
 from assistant.project_files import load_project_files
-from assistant.providers.forge import Forge, build_forge
 from assistant.store.drafts import DraftContent, DraftRecord
 from assistant.store.models import DraftKind, DraftStatus
 

@@ -9,14 +9,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from assistant.context import AppContext
-from assistant.errors import ChainNotAvailable, InvalidInput
-from assistant.issue_files import issue_from_json
-from assistant.services.drafting import request_draft
+from assistant.drafting.engine import request_draft
+from assistant.errors import InvalidInput
+from assistant.forge.shapes import issue_from_json
+from assistant.services.desk import Queue
+from assistant.store.deliveries import DeliveryStore
 from assistant.store.models import DraftKind
+
+log = logging.getLogger(__name__)
 
 
 def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
@@ -66,7 +71,7 @@ def handle_event(ctx: AppContext, event: str, payload: dict[str, Any]) -> Outcom
             raise InvalidInput("issues.opened without an issue object.", fix="check the sender")
         issue = issue_from_json(data, "the webhook's issue")
         issue = issue.model_copy(update={"repo": issue.repo or repo})
-        record = request_draft(ctx, DraftKind.TRIAGE, issue.model_dump(), project=project,
+        record = request_draft(ctx, DraftKind.TRIAGE, issue, project=project,
                                requested_by="github-webhook",
                                dedupe_key=f"github:{repo}#{issue.number}:opened")
         return Outcome("queued", f"triage draft for {repo}#{issue.number}", record.id)
@@ -79,14 +84,30 @@ def handle_event(ctx: AppContext, event: str, payload: dict[str, Any]) -> Outcom
     if release or tag:
         version = (payload.get("release") or {}).get("tag_name") if release else \
             str(payload["ref"]).removeprefix("refs/tags/")
-        try:
-            record = request_draft(
-                ctx, DraftKind.RELEASE_NOTES,
-                {"version": str(version)[:64], "to_ref": str(version)[:200]}, project=project,
-                requested_by="github-webhook", dedupe_key=f"github:{repo}@{version}:release")
-        except ChainNotAvailable as exc:
-            return Outcome("ignored", exc.message)
+        record = request_draft(
+            ctx, DraftKind.RELEASE_NOTES,
+            {"version": str(version)[:64], "to_ref": str(version)[:200]}, project=project,
+            requested_by="github-webhook", dedupe_key=f"github:{repo}@{version}:release")
         return Outcome("queued", f"release notes for {repo}@{version}", record.id)
     return Outcome("ignored", f"{event}.{action or ''} does not trigger drafts".replace(". ", " "))
 
 
+def receive(ctx: AppContext, queue: Queue, deliveries: DeliveryStore, event: str,
+            delivery: str, payload: dict[str, Any]) -> Outcome:
+    """Act on a verified delivery once: a redelivery answers ``duplicate``; a failure forgets
+    the delivery (GitHub may send it again); a queued draft is enqueued, or left to the
+    workers' sweep when the queue is down."""
+    if not deliveries.first_time(delivery, event):
+        return Outcome("duplicate", "delivery already handled")
+    try:
+        outcome = handle_event(ctx, event, payload)
+    except Exception:
+        deliveries.forget(delivery)
+        raise
+    deliveries.outcome(delivery, f"{outcome.status}: {outcome.reason}", outcome.draft_id)
+    if outcome.draft_id is not None:
+        try:
+            queue.submit([outcome.draft_id])
+        except Exception:
+            log.warning("could not enqueue draft %s now; the sweep will", outcome.draft_id)
+    return outcome

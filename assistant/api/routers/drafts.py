@@ -9,29 +9,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 
 from assistant.api.deps import BotDep, RecordId, ReviewerDep, Services, ServicesDep
 from assistant.api.errors import ErrorResponse, responses
 from assistant.api.schemas import (
     Accepted,
-    AnnouncementRequest,
     ApproveRequest,
     AuditOut,
-    CommunityUpdateRequest,
     DraftList,
     DraftOut,
     DraftSummary,
     EditRequest,
-    MeetingSummaryRequest,
-    NewcomerGuideRequest,
     RejectRequest,
-    ReleaseNotesRequest,
     RevisionOut,
-    TriageRequest,
+    request_model,
 )
+from assistant.drafting.registry import KINDS
+from assistant.kinds.base import Kind
 from assistant.services import review
-from assistant.services.drafting import request_draft
+from assistant.services.desk import create_draft
 from assistant.store.drafts import DraftRecord
 from assistant.store.models import DraftKind, DraftStatus
 
@@ -41,7 +37,6 @@ ERRORS = responses(401, 403, 404, 409, 422, 429)
 CREATE_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     200: {"model": DraftOut, "description": "With `?wait=true`, the finished draft."},
-    501: {"model": ErrorResponse, "description": "No chain drafts this kind yet."},
 }
 DONE = {DraftStatus.PENDING_REVIEW, DraftStatus.FAILED}
 WaitQuery = Annotated[bool, Query(description="Wait (up to api.wait_max_s) for the draft.")]
@@ -56,17 +51,13 @@ def _out(services: Services, record: DraftRecord) -> DraftOut:
     return DraftOut(**record.model_dump(), content=content)
 
 
-async def _create(services: Services, request: Request, response: Response, kind: str,
-                  data: dict[str, Any], project: str | None, caller: BotDep, wait: bool,
+async def _create(services: Services, request: Request, response: Response, kind: Kind,
+                  data: Any, project: str | None, caller: BotDep, wait: bool,
                   idempotency_key: str | None) -> Any:
     dedupe = f"api:{caller.key.id}:{idempotency_key}" if idempotency_key else None
-    record = await run_in_threadpool(request_draft, services.ctx, kind, data, project=project,
-                                     requested_by=caller.name, dedupe_key=dedupe)
-    if record.status == DraftStatus.QUEUED:
-        try:
-            await run_in_threadpool(services.queue.submit, [record.id])
-        except Exception:  # stored already: the workers' sweep enqueues it
-            log.warning("could not enqueue draft %s now; the sweep will", record.id)
+    record = await run_in_threadpool(create_draft, services.ctx, services.queue, kind.name, data,
+                                     project=project, requested_by=caller.name,
+                                     dedupe_key=dedupe)
     if wait:
         deadline = time.monotonic() + services.ctx.settings.api.wait_max_s
         while record.status not in DONE and time.monotonic() < deadline:
@@ -80,46 +71,28 @@ async def _create(services: Services, request: Request, response: Response, kind
                     url=str(request.url_for("get_draft", draft_id=record.id)))
 
 
-@router.post("/triage", status_code=202, response_model=Accepted | DraftOut,
-             responses=CREATE_RESPONSES)
-async def create_triage(body: TriageRequest, services: ServicesDep, request: Request,
-                        response: Response, caller: BotDep, wait: WaitQuery = False,
-                        idempotency_key: IdempotencyKey = None) -> Any:
-    """Queue a triage draft for an issue (labels, duplicates, docs, missing info, reply)."""
-    return await _create(services, request, response, DraftKind.TRIAGE,
-                         body.issue.model_dump(), body.project, caller, wait, idempotency_key)
-
-
-def _kind_route(kind: DraftKind, path: str, model: type[BaseModel], doc: str) -> None:
-    """A creation route for a kind whose request body is ``model`` (all but its project)."""
+def _kind_route(kind: Kind) -> None:
+    """The creation route of a kind: its request body is the kind's input plus the project."""
+    model = request_model(kind)
 
     async def create(body: Any, services: ServicesDep, request: Request, response: Response,
                      caller: BotDep, wait: WaitQuery = False,
                      idempotency_key: IdempotencyKey = None) -> Any:
-        return await _create(services, request, response, kind,
-                             body.model_dump(mode="json", exclude={"project"}), body.project,
-                             caller, wait, idempotency_key)
+        data = getattr(body, kind.body_field) if kind.body_field else \
+            kind.input_model.model_construct(**{f: getattr(body, f)
+                                                for f in kind.input_model.model_fields})
+        return await _create(services, request, response, kind, data, body.project, caller,
+                             wait, idempotency_key)
 
     create.__annotations__["body"] = model
-    create.__name__ = create.__qualname__ = f"create_{kind.value}"
-    create.__doc__ = doc
-    router.post(path, status_code=202, response_model=Accepted | DraftOut,
+    create.__name__ = create.__qualname__ = f"create_{kind.name.value}"
+    create.__doc__ = kind.summary
+    router.post(f"/{kind.route}", status_code=202, response_model=Accepted | DraftOut,
                 responses=CREATE_RESPONSES)(create)
 
 
-for _kind, _path, _model, _doc in (
-    (DraftKind.RELEASE_NOTES, "/release-notes", ReleaseNotesRequest,
-     "Queue bilingual release notes for a version."),
-    (DraftKind.ANNOUNCEMENT, "/announcement", AnnouncementRequest,
-     "Queue an announcement (blog post) draft from release notes."),
-    (DraftKind.NEWCOMER_GUIDE, "/newcomer-guide", NewcomerGuideRequest,
-     "Queue a newcomer guide for an interest, in English or Chinese."),
-    (DraftKind.MEETING_SUMMARY, "/meeting-summary", MeetingSummaryRequest,
-     "Queue a summary of meeting notes."),
-    (DraftKind.COMMUNITY_UPDATE, "/community-update", CommunityUpdateRequest,
-     "Queue a bilingual community update (activity figures for a period)."),
-):
-    _kind_route(_kind, _path, _model, _doc)
+for _kind in KINDS.values():
+    _kind_route(_kind)
 
 
 @router.get("", response_model=DraftList, responses=ERRORS)

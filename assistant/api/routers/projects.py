@@ -9,8 +9,10 @@ from fastapi import APIRouter, Path, Query
 
 from assistant.api.deps import AdminDep, BotDep, ServicesDep
 from assistant.api.errors import responses
-from assistant.api.schemas import FIRST_DAY, LAST_DAY, SyncAccepted
+from assistant.api.schemas import SyncAccepted
 from assistant.errors import NotFound
+from assistant.kinds.community_update.kind import FIRST_DAY, LAST_DAY
+from assistant.services.desk import request_sync
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
 ProjectPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
@@ -58,6 +60,5 @@ def project_activity(project: ProjectPath, services: ServicesDep, _: BotDep,
 def sync_project(project: ProjectPath, services: ServicesDep, caller: AdminDep) -> SyncAccepted:
     """Queue a re-sync of the project's configured sources (only what changed is embedded)."""
     _known(services, project)
-    services.queue.submit_sync(project)
-    services.ctx.drafts().log(caller.name, "sync_requested", {"project": project})
+    request_sync(services.ctx, services.queue, project, caller.name)
     return SyncAccepted(project=project)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
@@ -11,9 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from assistant.api.deps import ServicesDep
 from assistant.api.errors import ApiError, responses
 from assistant.api.schemas import WebhookResult
-from assistant.services.webhooks import handle_event, parse_payload, signature_ok
+from assistant.services.webhooks import parse_payload, receive, signature_ok
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
@@ -36,22 +34,8 @@ async def github_webhook(
         raise ApiError(401, "bad_signature", "X-Hub-Signature-256 does not match the body.",
                        "check that GitHub and DEVREL_API__WEBHOOK_SECRET share the secret")
     payload = parse_payload(body)
-    if not await run_in_threadpool(services.deliveries.first_time, x_github_delivery,
-                                   x_github_event):
-        response.status_code = 200
-        return WebhookResult(status="duplicate", reason="delivery already handled")
-    try:
-        outcome = await run_in_threadpool(handle_event, services.ctx, x_github_event, payload)
-    except Exception:
-        await run_in_threadpool(services.deliveries.forget, x_github_delivery)
-        raise
-    await run_in_threadpool(services.deliveries.outcome, x_github_delivery,
-                            f"{outcome.status}: {outcome.reason}", outcome.draft_id)
-    if outcome.draft_id is not None:
-        try:
-            await run_in_threadpool(services.queue.submit, [outcome.draft_id])
-        except Exception:  # stored: the workers' sweep enqueues it
-            log.warning("could not enqueue draft %s now; the sweep will", outcome.draft_id)
+    outcome = await run_in_threadpool(receive, services.ctx, services.queue, services.deliveries,
+                                      x_github_event, x_github_delivery, payload)
     response.status_code = 202 if outcome.status == "queued" else 200
     return WebhookResult(status=outcome.status, draft_id=outcome.draft_id,  # type: ignore[arg-type]
                          reason=outcome.reason)

@@ -1,1 +1,0 @@
-"""Community activity: metrics over issue/PR history (CHAOSS definitions), charts, report."""

@@ -1,0 +1,1 @@
+"""The drafting engine and the registry of kinds."""

@@ -1,0 +1,1 @@
+"""Draft kinds: one package per kind (see ``assistant.kinds.base``)."""

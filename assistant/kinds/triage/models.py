@@ -1,0 +1,106 @@
+"""The typed triage draft: what a reviewer sees, and what the API returns.
+
+Structure comes from code (labels from a classifier, duplicates from retrieval,
+docs from the index, missing information from the issue template); the model only
+phrases the reply, the English summary and the translation.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from assistant.chains.generate import Usage
+
+Language = Literal["en", "zh"]
+class LabelSuggestion(BaseModel):
+    """A label from the project's own label set, with the classifier's confidence."""
+
+    name: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    source: Literal["classifier", "template"] = "classifier"
+
+
+class DuplicateSuggestion(BaseModel):
+    """A past issue or PR that may report the same problem (only from retrieved candidates)."""
+
+    number: int
+    title: str
+    url: str
+    state: str = ""
+    score: float = Field(ge=0.0, le=1.0, description="Calibrated similarity in [0, 1].")
+    reason: str = Field(description="One line: why it looks like the same problem.")
+
+
+class DocLink(BaseModel):
+    """An ingested documentation passage that may answer the issue."""
+
+    ref: int
+    title: str
+    heading: str
+    url: str
+    path: str
+    language: str = ""
+    score: float
+    cited: bool = False
+    passage: str = Field("", description="The start of the passage, for the reviewer.")
+
+
+class MissingItem(BaseModel):
+    """Information the issue template asks for that the report does not give."""
+
+    field: str = Field(description="The template section, e.g. 'kvlite version'.")
+    question: str = Field(description="What to ask the reporter, in the reporter's language.")
+
+
+class Timings(BaseModel):
+    """Seconds spent in each step of a draft."""
+
+    retrieve: float = 0.0
+    labels: float = 0.0
+    duplicates: float = 0.0
+    generate: float = 0.0
+    translate: float = 0.0
+
+
+class TriageDraft(BaseModel):
+    """A complete triage draft, waiting for a human's review."""
+
+    language: Language
+    summary_en: str | None = Field(
+        None, description="A one-sentence English summary when the issue is not in English."
+    )
+    labels: list[LabelSuggestion] = Field(default_factory=list)
+    labels_abstained: bool = Field(
+        False, description="True when no label cleared the confidence threshold."
+    )
+    duplicates: list[DuplicateSuggestion] = Field(
+        default_factory=list, description="Likely duplicates: above the calibrated threshold."
+    )
+    related: list[DuplicateSuggestion] = Field(
+        default_factory=list,
+        description="The best other past issues, below the threshold: for the reviewer only.",
+    )
+    docs: list[DocLink] = Field(default_factory=list)
+    missing: list[MissingItem] = Field(default_factory=list)
+    reply_needed: bool = True
+    no_reply_reason: str | None = None
+    reply_text: str = ""
+    reply_markdown: str = ""
+    reply_en: str | None = Field(
+        None, description="English translation of the reply, for the reviewer, when it is not EN."
+    )
+    confidence: float = Field(0.0, ge=0.0, le=1.0)
+    fallback: bool = Field(False, description="The reply is the template, not the model's.")
+    removed: list[str] = Field(
+        default_factory=list, description="What the output guards took out of the model's text."
+    )
+    rejected: list[str] = Field(
+        default_factory=list, description="Why model outputs were rejected (then retried)."
+    )
+    prompts: list[str] = Field(default_factory=list)
+    model: str = ""
+    usage: Usage = Field(default_factory=Usage)
+    timings: Timings = Field(default_factory=Timings)
+    seconds: float = 0.0

@@ -1,2 +1,0 @@
-"""Meeting notes: summaries (decisions, action items, open questions traced to lines of the
-note) and draft agendas for the next meeting from recent activity."""

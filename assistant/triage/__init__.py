@@ -1,1 +1,0 @@
-"""Issue triage: labels, duplicates, docs, missing information and the reply, as one typed draft."""
