@@ -12,6 +12,7 @@ import pytest
 
 from assistant.errors import InvalidInput
 from assistant.kinds.release_notes import sources
+from assistant.kinds.release_notes.change_list import changes_from_json
 from assistant.kinds.release_notes.sources import (
     CHANGELOG_FILES,
     CHANGELOG_SUBJECT,
@@ -19,7 +20,6 @@ from assistant.kinds.release_notes.sources import (
     MARKED_CHANGELOG,
     RELEASE_SUBJECT,
     changes_from_git,
-    changes_from_json,
     is_changelog_file,
     release_work_reason,
 )

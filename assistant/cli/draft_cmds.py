@@ -99,6 +99,29 @@ def triage(
         print_draft(record)
 
 
+@drafts_app.command("create")
+def create(
+    ctx: typer.Context,
+    kind: str = typer.Argument(..., help="The draft kind, e.g. newcomer_guide."),
+    data: str = typer.Option("{}", "--data", help="The kind's input as JSON (see the API docs)."),
+    project: str | None = typer.Option(None, help="Project (default from settings)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the stored draft as JSON."),
+) -> None:
+    """Draft any kind from its input as JSON, in this process; it waits for review."""
+    try:
+        payload = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"--data is not JSON ({exc.msg} at column {exc.colno}).",
+                           fix="""pass an object, e.g. --data '{"interest": "docs"}'""") from None
+    if not isinstance(payload, dict):
+        raise InvalidInput("--data must be a JSON object.", fix="pass the kind's fields")
+    record = draft_with_progress(app_context(ctx), kind, payload, project)
+    if as_json:
+        typer.echo(record.model_dump_json(indent=2))
+    else:
+        print_draft(record)
+
+
 @drafts_app.command("list")
 def list_drafts(
     ctx: typer.Context,

@@ -40,7 +40,7 @@ def release_notes(
         raise InvalidInput(f"Unknown source {source!r}.", fix="use git, forge or auto")
     changes = None
     if changes_file is not None:
-        from assistant.kinds.release_notes.sources import changes_from_json
+        from assistant.kinds.release_notes.change_list import changes_from_json
 
         changes = changes_from_json(changes_file).changes
     elif not to_ref:

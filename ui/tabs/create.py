@@ -31,12 +31,13 @@ class Input:
 
     name: str
     component: Any
-    kind: Literal["text", "optional_text", "choice", "number", "lines", "many"]
+    kind: Literal["text", "optional_text", "choice", "optional_choice", "number", "lines",
+                  "many"]
 
     def value(self, raw: Any) -> Any:
         if self.kind == "optional_text":
             return str(raw or "").strip() or None
-        if self.kind == "choice":
+        if self.kind == "optional_choice":
             return None if raw == AUTO else raw
         if self.kind == "number":
             return None if raw in (None, "") else int(raw)
@@ -66,7 +67,8 @@ def field_input(name: str, info: FieldInfo, elem_id: str) -> Input:
     if get_origin(core) is Literal:
         choices = [*([AUTO] if optional else []), *get_args(core)]
         return Input(name, gr.Radio(choices, value=default or choices[0], label=label,
-                                    info=help_text, elem_id=elem_id), "choice")
+                                    info=help_text, elem_id=elem_id),
+                     "optional_choice" if optional else "choice")
     if get_origin(core) is list:
         (item,) = get_args(core) or (str,)
         if get_origin(item) is Literal:
