@@ -32,9 +32,9 @@ from assistant.retrieval.retriever import Retriever
 from assistant.triage.chain import select_docs
 from evals.harness.corpora import apisix_docs, load_nlbse, load_questions, triage_query, zh_of
 from evals.harness.embeddings import cached_embedder, spec_for
-from evals.harness.indexes import build_doc_indexes
+from evals.harness.indexes import ingest_doc_trees
 from evals.harness.metrics import rank_of, ranking_metrics
-from evals.harness.run import EvalRun, console, pyplot
+from evals.harness.run import EvalRun, console, progress_bar, pyplot
 
 KS = (1, 3, 5)
 
@@ -91,10 +91,10 @@ def evaluate(run: EvalRun) -> int:
     spec = spec_for(args.embedder)
     settings = run.settings(embedding=spec.overrides)
     embedder = cached_embedder(spec, settings, args.cache)
+    index = VectorIndex.open(settings, embedder, "apisix")
     try:  # EN and ZH in one index, as a bilingual project's docs
-        index: VectorIndex = build_doc_indexes(settings, embedder, "triage-docs",
-                                               apisix_docs(args.data),
-                                               trees={"both": ["en", "zh"]})["both"]
+        with progress_bar() as progress:
+            ingest_doc_trees(settings, index, apisix_docs(args.data), ["en", "zh"], progress)
     finally:
         embedder.close()
     ingest_s = time.perf_counter() - started

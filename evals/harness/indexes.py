@@ -27,6 +27,16 @@ def _updater(progress: Progress, task: Any) -> Any:
     return update
 
 
+def ingest_doc_trees(settings: Any, index: VectorIndex, docs_root: Path, langs: list[str],
+                     progress: Progress, label: str = "") -> None:
+    """The ``docs/<lang>/latest`` trees of a docs corpus, ingested by the product into
+    ``index``."""
+    for lang in langs:
+        task = progress.add_task(f"{label}ingest {lang} docs -> {index.project}", total=None)
+        ingest_docs(settings, index, docs_root / "docs" / lang / "latest",
+                    repo_path=f"docs/{lang}/latest", progress=_updater(progress, task))
+
+
 def build_doc_indexes(settings: Any, embedder: NamedEmbeddings, tag: str, docs_root: Path,
                       trees: dict[str, list[str]] | None = None) -> dict[str, VectorIndex]:
     """The EN, ZH and EN+ZH trees (``trees``: name -> languages), each ingested by the product
@@ -34,12 +44,8 @@ def build_doc_indexes(settings: Any, embedder: NamedEmbeddings, tag: str, docs_r
     indexes = {}
     with progress_bar() as progress:
         for name, langs in (trees or DOC_TREES).items():
-            index = VectorIndex.open(settings, embedder, f"{tag}-apisix-{name}")
-            for lang in langs:
-                task = progress.add_task(f"[{tag}] ingest {lang} docs -> {name}", total=None)
-                ingest_docs(settings, index, docs_root / "docs" / lang / "latest",
-                            repo_path=f"docs/{lang}/latest", progress=_updater(progress, task))
-            indexes[name] = index
+            indexes[name] = VectorIndex.open(settings, embedder, f"{tag}-apisix-{name}")
+            ingest_doc_trees(settings, indexes[name], docs_root, langs, progress, f"[{tag}] ")
     return indexes
 
 
