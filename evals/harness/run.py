@@ -45,6 +45,7 @@ from rich.progress import (
 from assistant.context import AppContext
 from assistant.settings import Settings, get_settings
 from ingest.service import sync_project
+from ingest.sync import SyncReport
 
 from .corpora import EVALDATA, EXAMPLE, ROOT
 
@@ -283,15 +284,18 @@ class EvalRun:
         return self.settings(profile, project="kvlite",
                              projects={"kvlite": kvlite, **projects}, **overrides)
 
-    def index_example(self, ctx: AppContext, quiet: bool = False) -> list[str]:
+    def index_example(self, ctx: AppContext, quiet: bool = False) -> dict[str, SyncReport]:
         """Index the example project's docs, past issues and project files through the
-        product's ``sync_project`` (``ctx`` from ``example_settings``)."""
+        product's ``sync_project`` (``ctx`` from ``example_settings``); the report of each
+        source synced."""
+        reports: dict[str, SyncReport] = {}
         with progress_bar(transient=True) as progress:
             lines = sync_project(ctx.settings, ctx.index("kvlite"),
+                                 on_report=reports.__setitem__,
                                  progress_for=lambda what: _bar(progress, f"sync {what}"))
         if not quiet:
             console.print("example project: " + "; ".join(lines), highlight=False)
-        return lines
+        return reports
 
     # --- writing
 
