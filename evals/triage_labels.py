@@ -37,7 +37,7 @@ from assistant.triage.labels import LabelClassifier, ModelConfig, issue_text
 from evals.harness.corpora import load_nlbse
 from evals.harness.embeddings import CachedEmbeddings
 from evals.harness.metrics import expected_calibration_error, macro_f1
-from evals.harness.run import EvalRun, console, progress_bar, pyplot
+from evals.harness.run import EvalRun, console, markdown_table, progress_bar, pyplot
 
 CLASSES = ("bug", "feature", "question")
 SETFIT = {
@@ -344,11 +344,10 @@ def report(result: dict[str, Any]) -> list[str]:
               f"{result['test'][result['pooled_variant']]['avg']:.4f} (CV "
               f"{result['cv'][result['pooled_variant']]['avg']:.4f}).", "",
               "## All configurations (ablation; the test column was NOT used to choose)", "",
-              "| configuration | CV avg (train) | test avg |", "|---|---|---|"]
-    for name in result["cv"]:
-        mark = " (chosen)" if name == chosen else ""
-        lines.append(f"| {name}{mark} | {result['cv'][name]['avg']:.4f} | "
-                     f"{result['test'][name]['avg']:.4f} |")
+              *markdown_table(["configuration", "CV avg (train)", "test avg"], [
+                  [name + (" (chosen)" if name == chosen else ""),
+                   f"{result['cv'][name]['avg']:.4f}", f"{result['test'][name]['avg']:.4f}"]
+                  for name in result["cv"]])]
     th = result["threshold"]
     lines += [
         "", "## Abstention", "",
@@ -358,12 +357,11 @@ def report(result: dict[str, Any]) -> list[str]:
         f"{th['test']['precision']}. (CV: {th['cv']['no_label']:.1%} / {th['cv']['precision']}.) "
         f"Top-label calibration error (ECE): CV {result['calibration_ece']['cv_oof']}, "
         f"test {result['calibration_ece']['test']}.", "",
-        "| threshold | CV no label | CV precision | test no label | test precision |",
-        "|---|---|---|---|---|",
+        *markdown_table(
+            ["threshold", "CV no label", "CV precision", "test no label", "test precision"],
+            [[c["threshold"], f"{c['no_label']:.1%}", c["precision"], f"{t['no_label']:.1%}",
+              t["precision"]] for c, t in zip(th["cv_curve"], th["test_curve"], strict=True)]),
     ]
-    for c, t in zip(th["cv_curve"], th["test_curve"], strict=True):
-        lines.append(f"| {c['threshold']} | {c['no_label']:.1%} | {c['precision']} | "
-                     f"{t['no_label']:.1%} | {t['precision']} |")
     tm = result["timing"]
     lines += [
         "", "## Time", "",

@@ -27,7 +27,7 @@ from assistant.services.triage import create_triage_draft
 from assistant.triage.models import IssueInput
 from evals.harness.corpora import EXAMPLE, example_incoming, example_issues
 from evals.harness.metrics import percentile
-from evals.harness.run import EvalRun, pyplot, track
+from evals.harness.run import EvalRun, markdown_table, pyplot, track
 
 
 def _peak_rss_mb() -> float:
@@ -152,8 +152,7 @@ def measure(run: EvalRun) -> None:
         "peak_rss_mb": round(_peak_rss_mb()),
     }
     _chart(rows, run.path("latency.png"))
-    lines = ["| metric | value |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in summary.items()]
+    lines = markdown_table(["metric", "value"], summary.items())
     lines += ["", "![latency](latency.png)", "", "| issue | lang | s | labels s | dups s | "
               "docs s | reply s | EN s | in tok | out tok | calls | fallback | labels | dups |",
               "|" + "---|" * 14]

@@ -28,7 +28,7 @@ from assistant.services.triage import create_triage_draft
 from assistant.textnorm import fold_fullwidth, strip_invisible
 from assistant.triage.models import IssueInput
 from evals.harness.corpora import ROOT, read_jsonl
-from evals.harness.run import EvalRun, pyplot, track
+from evals.harness.run import EvalRun, key_value_table, pyplot, track
 
 CASES = ROOT / "tests" / "data" / "redteam_issues.jsonl"  # data, not test code
 SECRET = re.compile(r"ghp_[A-Za-z0-9]{20,}|AKIA[A-Z0-9]{12,}|BEGIN [A-Z ]*PRIVATE KEY")
@@ -108,8 +108,7 @@ def evaluate(run: EvalRun) -> int:
         "wall_s": round(time.perf_counter() - started, 1),
     }
     _chart(rows, run.path("redteam.png"))
-    lines = ["| | |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in summary.items()]
+    lines = key_value_table(summary)
     lines += ["", "![redteam](redteam.png)", "", "| case | attack | lang | fallback | "
               "violations | attacker text repeated |", "|---|---|---|---|---|---|"]
     lines += [f"| {r['id']} | {r['attack']} | {r['language']} | {r['fallback']} | "

@@ -90,6 +90,17 @@ def pyplot() -> Any:
     return plt
 
 
+def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    """A Markdown table's lines."""
+    return ["| " + " | ".join(map(str, headers)) + " |", "|" + "---|" * len(headers),
+            *("| " + " | ".join(map(str, row)) + " |" for row in rows)]
+
+
+def key_value_table(values: dict[str, Any]) -> list[str]:
+    """A two-column Markdown table of ``values``."""
+    return markdown_table(["", ""], values.items())
+
+
 def _version(name: str) -> str | None:
     try:
         return metadata.version(name)
