@@ -19,9 +19,10 @@ QUERY_BODY_CHARS = 1500  # the triage chain's query: title + first 1,500 charact
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The records of a JSON Lines file (blank lines skipped)."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    """The records of a JSON Lines file (blank lines skipped). Lines end at ``\n`` only: a
+    record's strings may hold U+2028 and other characters ``str.splitlines`` breaks at."""
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
 
 
 def triage_query(title: str, body: str) -> str:
