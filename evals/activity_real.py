@@ -1,6 +1,6 @@
 """The activity report on real, third-party history from ../shared/evaldata.
 
-    .venv/bin/python evals/activity_real.py [--since 2023-07-01 --until 2023-12-31]
+    python -m evals.activity_real [--since 2023-07-01 --until 2023-12-31]
         [--out results/activity_real] [--docs-img docs/img]
 
 evaldata holds no GitHub issue dump with comments, so Time to First Response cannot be measured
@@ -19,32 +19,24 @@ Nothing is copied into the repo except the charts (--docs-img) made from it.
 
 from __future__ import annotations
 
-import argparse
 import json
-import shutil
-import sys
-import tempfile
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from assistant.context import AppContext  # noqa: E402
-from assistant.services.activity import activity_report  # noqa: E402
-from assistant.settings import get_settings  # noqa: E402
-from ingest.issues import ParsedIssues, issue_from_json  # noqa: E402
-from ingest.service import ingest_issue_files, record_activity  # noqa: E402
-
-EVALDATA = ROOT.parent / "shared" / "evaldata"
+from assistant.context import AppContext
+from assistant.services.activity import activity_report
+from evals.harness.corpora import read_jsonl
+from evals.harness.run import EvalRun, key_value_table
+from ingest.issues import ParsedIssues, issue_from_json
+from ingest.service import ingest_issue_files, record_activity
 
 
 def apisix_prs(path: Path) -> list[dict]:
     """Merged PRs (gh --json shape) from the releases' commits, changelog commits left out."""
     prs: dict[int, dict] = {}
-    for line in path.read_text().splitlines():
-        release = json.loads(line)
+    for release in read_jsonl(path):
         for commit in release["commits"]:
             if commit.get("is_changelog_commit") or not commit["pr_numbers"]:
                 continue
@@ -66,8 +58,7 @@ def _jira_time(value: str | None) -> str:
 
 def hadoop_issues(path: Path) -> ParsedIssues:
     parsed = ParsedIssues()
-    for line in path.read_text().splitlines():
-        raw = json.loads(line)
+    for raw in read_jsonl(path):
         issue = issue_from_json({
             "number": int(raw["id"]), "title": raw["title"], "body": "",
             "state": "closed" if raw.get("resolved") else "open",
@@ -79,20 +70,17 @@ def hadoop_issues(path: Path) -> ParsedIssues:
     return parsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = EvalRun.parser("activity_real", __doc__)
     parser.add_argument("--since", default="2023-07-01")
     parser.add_argument("--until", default="2023-12-31")
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "activity_real")
     parser.add_argument("--docs-img", type=Path, default=None)
-    args = parser.parse_args()
-
-    with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp) / "data"
-        ctx = AppContext(get_settings(profile="test", data_dir=data_dir, project="apisix",
+    with EvalRun.start("activity_real", parser, argv) as run:
+        args = run.args
+        ctx = AppContext(run.settings(profile="test", project="apisix",
                                       projects={"apisix": {"repo": "apache/apisix"}}))
-        dump = Path(tmp) / "apisix_prs.json"
-        prs = apisix_prs(EVALDATA / "release_notes" / "apisix_releases.jsonl")
+        dump = run.tmp / "apisix_prs.json"
+        prs = apisix_prs(args.data / "release_notes" / "apisix_releases.jsonl")
         dump.write_text(json.dumps(prs))
         started = time.perf_counter()
         ingest = ingest_issue_files(ctx.settings, ctx.index("apisix"), [dump])
@@ -100,37 +88,39 @@ def main() -> None:
         again = time.perf_counter()
         ingest_issue_files(ctx.settings, ctx.index("apisix"), [dump])
         again_s = time.perf_counter() - again
-        result = activity_report(ctx, "apisix", args.since, args.until, args.out / "apisix")
+        result = activity_report(ctx, "apisix", args.since, args.until, run.out / "apisix")
         m = result.metrics
 
-        hadoop = hadoop_issues(EVALDATA / "duplicates" / "hadoop_pool.jsonl")
+        hadoop = hadoop_issues(args.data / "duplicates" / "hadoop_pool.jsonl")
         started = time.perf_counter()
         record_activity(ctx.settings, "hadoop", hadoop)
         record_s = time.perf_counter() - started
-        yearly = activity_report(ctx, "hadoop", "2023-01-01", "2023-12-31", args.out / "hadoop")
+        yearly = activity_report(ctx, "hadoop", "2023-01-01", "2023-12-31", run.out / "hadoop")
         h = yearly.metrics
-    summary = {
-        "apisix": {"period": f"{m.since}..{m.until}", "prs_in_dump": len(prs),
-                   "ingest_s": round(ingest_s, 2), "reingest_s": round(again_s, 2),
-                   "passages_embedded": ingest.chunks_embedded, "report_s": result.seconds,
-                   "prs_merged": m.prs_merged, "contributors_active": m.contributors_active,
-                   "new_contributors": len(m.new_contributors),
-                   "returning_contributors": len(m.returning_contributors),
-                   "inactive_contributors": len(m.inactive_contributors),
-                   "top": [(c.login, c.merged) for c in m.top_contributors[:5]]},
-        "hadoop": {"period": f"{h.since}..{h.until}", "issues_in_sample": len(hadoop.issues),
-                   "record_s": round(record_s, 2), "report_s": yearly.seconds,
-                   "issues_opened": h.issues_opened, "issues_closed": h.issues_closed,
-                   "open_at_end": h.open_issues_at_end},
-    }
-    (args.out / "results.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps(summary, indent=2))
-    if args.docs_img:
-        args.docs_img.mkdir(parents=True, exist_ok=True)
-        shutil.copy(result.charts["flow"], args.docs_img / "activity_flow_apisix.png")
-        shutil.copy(result.charts["contributors"],
-                    args.docs_img / "activity_contributors_apisix.png")
-        shutil.copy(yearly.charts["flow"], args.docs_img / "activity_flow_hadoop.png")
+        summary = {
+            "apisix": {"period": f"{m.since}..{m.until}", "prs_in_dump": len(prs),
+                       "ingest_s": round(ingest_s, 2), "reingest_s": round(again_s, 2),
+                       "passages_embedded": ingest.chunks_embedded, "report_s": result.seconds,
+                       "prs_merged": m.prs_merged, "contributors_active": m.contributors_active,
+                       "new_contributors": len(m.new_contributors),
+                       "returning_contributors": len(m.returning_contributors),
+                       "inactive_contributors": len(m.inactive_contributors),
+                       "top": [(c.login, c.merged) for c in m.top_contributors[:5]]},
+            "hadoop": {"period": f"{h.since}..{h.until}", "issues_in_sample": len(hadoop.issues),
+                       "record_s": round(record_s, 2), "report_s": yearly.seconds,
+                       "issues_opened": h.issues_opened, "issues_closed": h.issues_closed,
+                       "open_at_end": h.open_issues_at_end},
+        }
+        print(json.dumps(summary, indent=2))
+        lines = [line for name, figures in summary.items()
+                 for line in [f"## {name}", "", *key_value_table(figures), ""]]
+        lines += ["Reports with charts: `apisix/`, `hadoop/`."]
+        run.write(summary, "Activity reports on real history", lines)
+        if args.docs_img:
+            run.copy_to(result.charts["flow"], args.docs_img / "activity_flow_apisix.png")
+            run.copy_to(result.charts["contributors"],
+                        args.docs_img / "activity_contributors_apisix.png")
+            run.copy_to(yearly.charts["flow"], args.docs_img / "activity_flow_hadoop.png")
 
 
 if __name__ == "__main__":

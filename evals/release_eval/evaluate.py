@@ -3,21 +3,14 @@ runs, aggregating, and the chart."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from evals.harness.run import progress_bar
 
 from .chart import chart
-from .config import CHART_COPY, MODES, PROJECTS, console
+from .config import MODES, PROJECTS, console
 from .data import data_checks, pick_subset
 from .metrics import aggregate, score
 from .runs import RUNNERS, Recorder
@@ -65,8 +58,7 @@ def run_jobs(jobs: list[tuple[str, str, dict[str, Any]]], run_id: int, **context
     """One scored row per job, with a progress bar (``context``: chat, settings, prompts,
     recorder)."""
     rows: list[dict[str, Any]] = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console) as bar:
+    with progress_bar(console=console) as bar:
         overall = bar.add_task("releases", total=len(jobs))
         lines_task = bar.add_task("lines", total=1, visible=False)
         for project, mode, record in jobs:
@@ -133,20 +125,18 @@ def add_aggregates(data: dict[str, Any], projects: list[str], records: Records,
                            for p, recs in records.items() for r in recs}
 
 
-def write_chart(data: dict[str, Any], run: dict[str, Any], out: Path, copy: bool) -> None:
-    """release_notes.png under ``out`` (structure on all releases, every mode on the subset),
-    copied to docs/img unless ``copy`` is false."""
+def write_chart(data: dict[str, Any], run: dict[str, Any], out: Path) -> bool:
+    """release_notes.png under ``out`` (structure on all releases, every mode on the subset);
+    False when there is nothing to draw."""
     groups = [(key.split("/")[0], "structure, all releases", agg)
               for key, agg in data["aggregates"]["all"].items() if key.endswith("/structure")]
     groups += [(key.split("/")[0], f"{key.split('/')[1]}, subset", agg)
                for key, agg in data["aggregates"]["subset"].items()]
     if not groups:
-        return
+        return False
     who = run.get("model") or next((r["model"] for r in data["runs"] if r.get("model")), None)
     title = ("Release notes vs official changelogs (ant-design 6.x, APISIX minors); subset = "
              "releases run in every mode; model " + (who or "none") +
              f"; {run['machine']['cores']} cores")
     chart(groups, out / "release_notes.png", title)
-    if copy:
-        CHART_COPY.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(out / "release_notes.png", CHART_COPY)
+    return True

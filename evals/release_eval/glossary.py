@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.release.classify import CONVENTIONAL
+from assistant.kinds.release_notes.classify import CONVENTIONAL
 
 GENERIC_SCOPES = {"deps", "deps-dev", "dependencies", "ci", "test", "tests", "docs", "doc",
                   "site", "demo", "type", "types", "style", "chore", "build", "release", "lint"}

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sacrebleu.metrics import CHRF
+from evals.harness.metrics import CHRF_EN, CHRF_ZH
 
 from .glossary import kept, official_terms
 from .text import ARTIFACT, cited_prs, note_lines
 
-CHRF_EN = CHRF()  # chrF: character 6-grams, beta 2, no word n-grams
-CHRF_ZH = CHRF(char_order=6, word_order=0)  # CJK has no spaces between words
+__all__ = ["CHRF_EN", "CHRF_ZH", "aggregate", "score"]
 
 
 def score(row: dict[str, Any], record: dict[str, Any], repo: str) -> dict[str, Any]:

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import platform
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
+from evals.harness.metrics import CHRF_EN, CHRF_ZH
+
 from .config import MODES
-from .metrics import CHRF_EN, CHRF_ZH
 from .naive import NAIVE_EN_TOKENS, NAIVE_ZH_TOKENS
 from .selection import selection_report
 from .text import STRIPPED
-
-
-def machine() -> dict[str, Any]:
-    cpu = ""
-    with contextlib.suppress(OSError):
-        cpu = next((ln.split(":", 1)[1].strip() for ln in
-                    Path("/proc/cpuinfo").read_text().splitlines()
-                    if ln.startswith("model name")), "")
-    return {"machine": platform.machine(), "cpu": cpu or platform.processor(),
-            "cores": os.cpu_count(), "python": platform.python_version()}
 
 
 def _f(value: Any, digits: int = 3) -> str:
@@ -32,13 +19,13 @@ def _f(value: Any, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
-def report(data: dict[str, Any], records: dict[tuple[str, str], dict[str, Any]],
-           out: Path) -> str:
+def report(data: dict[str, Any], records: dict[tuple[str, str], dict[str, Any]]
+           ) -> list[str]:
+    """The report's lines (below the harness's header)."""
     rows = data["rows"]
     runs = {r["id"]: r for r in data["runs"]}
     projects = list(dict.fromkeys(r["project"] for r in rows))
-    lines = ["# Release notes against the official changelogs", ""]
-    lines += ["Runs whose rows are in this report (rows of a later run replace those of an "
+    lines = ["Runs whose rows are in this report (rows of a later run replace those of an "
               "earlier one for the same project, version and mode):", ""]
     used_runs = sorted({r["run"] for r in rows})
     for rid in used_runs:
@@ -203,8 +190,7 @@ def report(data: dict[str, Any], records: dict[tuple[str, str], dict[str, Any]],
               "- **Time**: wall seconds per release for assembling and phrasing (model load "
               "excluded, reported per run); lines/s = note lines / seconds.",
               ""]
-    (out / "report.md").write_text("\n".join(lines) + "\n")
-    return "\n".join(lines)
+    return lines
 
 
 def _sacrebleu_version() -> str:

@@ -11,11 +11,11 @@ from typing import Any
 from langchain_core.callbacks import BaseCallbackHandler
 
 from assistant.chains.generate import Usage
+from assistant.kinds.release_notes.chain import check_line, model_fallback, phrase_notes
+from assistant.kinds.release_notes.models import ReleaseNotes
+from assistant.kinds.release_notes.notes import assemble, render_markdown
 from assistant.project_files import Glossary
 from assistant.prompting import load_prompt
-from assistant.release.chain import check_line, model_fallback, phrase_notes
-from assistant.release.models import ReleaseNotes
-from assistant.release.notes import assemble, render_markdown
 
 from .data import model_input
 from .glossary import subject_glossary

@@ -9,9 +9,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.release.classify import CONVENTIONAL, classify, is_dependency_bump
-from assistant.release.models import Change, Item
-from assistant.release.notes import assemble, render_markdown
+from assistant.kinds.release_notes.classify import CONVENTIONAL, classify, is_dependency_bump
+from assistant.kinds.release_notes.models import Change, Item
+from assistant.kinds.release_notes.notes import assemble, render_markdown
 
 from .config import PROJECTS
 from .data import model_input

@@ -1,0 +1,1 @@
+"""Quality and speed evals of devrel-assistant, run as ``python -m evals.<name>``."""

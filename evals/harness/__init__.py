@@ -1,0 +1,1 @@
+"""The eval harness: one run object, shared metrics, corpora, cached embedders and indexes."""
