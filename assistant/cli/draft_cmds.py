@@ -66,6 +66,14 @@ def print_draft(record: DraftRecord) -> None:
     console.print(Markdown(render_draft(record), hyperlinks=False), soft_wrap=False)
 
 
+def show_record(record: DraftRecord, as_json: bool) -> None:
+    """A stored draft as JSON, or rendered for the terminal."""
+    if as_json:
+        typer.echo(record.model_dump_json(indent=2))
+    else:
+        print_draft(record)
+
+
 def triage(
     ctx: typer.Context,
     title: str = typer.Option("", "--title", help="The issue's title."),
@@ -92,11 +100,7 @@ def triage(
             forge.close()
     else:
         issue = IssueInput(title=title, body=body, author=author)
-    record = draft_with_progress(app_context(ctx), DraftKind.TRIAGE, issue, project)
-    if as_json:
-        typer.echo(record.model_dump_json(indent=2))
-    else:
-        print_draft(record)
+    show_record(draft_with_progress(app_context(ctx), DraftKind.TRIAGE, issue, project), as_json)
 
 
 @drafts_app.command("create")
@@ -115,11 +119,7 @@ def create(
                            fix="""pass an object, e.g. --data '{"interest": "docs"}'""") from None
     if not isinstance(payload, dict):
         raise InvalidInput("--data must be a JSON object.", fix="pass the kind's fields")
-    record = draft_with_progress(app_context(ctx), kind, payload, project)
-    if as_json:
-        typer.echo(record.model_dump_json(indent=2))
-    else:
-        print_draft(record)
+    show_record(draft_with_progress(app_context(ctx), kind, payload, project), as_json)
 
 
 @drafts_app.command("list")
@@ -152,11 +152,7 @@ def show(
     ctx: typer.Context, draft_id: int, as_json: bool = typer.Option(False, "--json")
 ) -> None:
     """One draft with its reply and sources."""
-    record = app_context(ctx).drafts().get(draft_id)
-    if as_json:
-        typer.echo(record.model_dump_json(indent=2))
-    else:
-        print_draft(record)
+    show_record(app_context(ctx).drafts().get(draft_id), as_json)
 
 
 def _reviewer(name: str | None) -> str:
