@@ -1,4 +1,4 @@
-"""GitHub issues and pull requests: parse the JSON shapes people have, cut them into passages.
+"""GitHub issues and pull requests: read the JSON dumps people have, cut them into passages.
 
 Accepted shapes, in one file or several:
 - the REST API (``gh api repos/O/R/issues``): one issue, a list, a ``--paginate``
@@ -19,6 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.forge.records import (
+    Comment,
+    IssueRecord,
+    comment_from_json,
+    issue_record_from_json,
+    text_of,
+)
 from assistant.language import detect_language
 from assistant.providers.vector_index import Chunk, Metadata
 from assistant.redact import redact
@@ -26,60 +33,6 @@ from assistant.store.activity import EventRow, ItemRow
 from ingest.docs import chunk_id
 from ingest.files import Skipped
 from ingest.markdown import chunk_markdown, count_tokens
-
-DUPLICATE_OF = re.compile(r"(?im)^\s*(?:\*\*)?duplicate\s+of\s+#(\d+)")
-MAX_BODY_CHARS = 65_536  # GitHub's own limit on an issue or comment body
-
-
-@dataclass
-class Comment:
-    """One comment on an issue or pull request."""
-
-    author: str
-    author_association: str
-    body: str
-    created_at: str
-    url: str = ""
-    kind: str = "comment"  # or "review" (a PR review, from ``gh pr … --json reviews``)
-
-
-@dataclass
-class IssueRecord:
-    """An issue or pull request, normalised from whichever JSON shape it came in."""
-
-    number: int
-    title: str
-    body: str
-    state: str
-    state_reason: str
-    labels: list[str]
-    author: str
-    author_association: str
-    created_at: str
-    updated_at: str
-    closed_at: str
-    url: str
-    is_pull_request: bool
-    comments: list[Comment] = field(default_factory=list)
-    comment_count: int = 0
-    assignees: list[str] = field(default_factory=list)
-    merged_at: str = ""  # PRs: REST ``pull_request.merged_at`` / ``merged_at``, gh ``mergedAt``
-    reviews: list[Comment] = field(default_factory=list)  # gh ``reviews``; not indexed
-
-    @property
-    def duplicate_of(self) -> int | None:
-        """The issue this one duplicates, from a "Duplicate of #N" line in the body or comments."""
-        for text in [self.body, *(c.body for c in self.comments)]:
-            match = DUPLICATE_OF.search(text or "")
-            if match and int(match.group(1)) != self.number:
-                return int(match.group(1))
-        return None
-
-    @property
-    def is_duplicate(self) -> bool:
-        return self.state_reason == "duplicate" or "duplicate" in self.labels or (
-            self.state == "closed" and self.duplicate_of is not None
-        )
 
 
 @dataclass
@@ -89,92 +42,6 @@ class ParsedIssues:
     issues: dict[int, IssueRecord] = field(default_factory=dict)
     orphan_comments: dict[int, list[Comment]] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _login(value: Any) -> str:
-    return _text(value.get("login")) if isinstance(value, dict) else ""
-
-
-def _labels(value: Any) -> list[str]:
-    names = []
-    for label in value or []:
-        name = label.get("name") if isinstance(label, dict) else label
-        if isinstance(name, str) and name.strip():
-            names.append(name.strip())
-    return sorted(set(names))
-
-
-def _logins(value: Any) -> list[str]:
-    """Logins from REST ``assignees`` (user objects) or gh ``assignees`` (``{"login": …}``)."""
-    if isinstance(value, dict):  # gh GraphQL-style connection: {"nodes": [...]}
-        value = value.get("nodes")
-    logins = [_login(v) if isinstance(v, dict) else _text(v) for v in value or []] \
-        if isinstance(value, list) else []
-    return sorted({login.strip() for login in logins if login.strip()})
-
-
-def _merged_at(raw: dict[str, Any]) -> str:
-    pull = raw.get("pull_request")
-    nested = pull.get("merged_at") if isinstance(pull, dict) else None
-    return _text(raw.get("mergedAt") or raw.get("merged_at") or nested)
-
-
-def comment_from_json(raw: dict[str, Any], kind: str = "comment") -> Comment:
-    """A Comment from a REST or ``gh --json`` comment (or review) object."""
-    return Comment(
-        author=_login(raw.get("user") or raw.get("author")),
-        author_association=_text(raw.get("author_association") or raw.get("authorAssociation")),
-        body=_text(raw.get("body"))[:MAX_BODY_CHARS],
-        created_at=_text(raw.get("created_at") or raw.get("createdAt") or raw.get("submitted_at")
-                         or raw.get("submittedAt")),
-        url=_text(raw.get("html_url") or raw.get("url")),
-        kind=kind,
-    )
-
-
-def issue_from_json(raw: dict[str, Any]) -> IssueRecord:
-    """An IssueRecord from a REST or ``gh --json`` object; KeyError/ValueError if it is not one."""
-    number = raw["number"]
-    if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
-        raise ValueError("number is not a positive integer")
-    title = _text(raw.get("title")).strip()
-    if not title:
-        raise ValueError("no title")
-    url = _text(raw.get("html_url") or raw.get("url"))
-    is_pr = bool(raw.get("pull_request")) or "/pull/" in url or "isDraft" in raw or (
-        "mergedAt" in raw
-    )
-    comments_raw = raw.get("comments")
-    comments = [comment_from_json(c) for c in comments_raw if isinstance(c, dict)] if isinstance(
-        comments_raw, list) else []
-    count = comments_raw if isinstance(comments_raw, int) else len(comments)
-    reviews_raw = raw.get("reviews")
-    reviews = [comment_from_json(r, "review") for r in reviews_raw if isinstance(r, dict)] \
-        if isinstance(reviews_raw, list) else []
-    return IssueRecord(
-        number=number,
-        title=title[:1024],
-        body=_text(raw.get("body"))[:MAX_BODY_CHARS],
-        state=_text(raw.get("state")).lower(),
-        state_reason=_text(raw.get("state_reason") or raw.get("stateReason")).lower(),
-        labels=_labels(raw.get("labels")),
-        author=_login(raw.get("user") or raw.get("author")),
-        author_association=_text(raw.get("author_association") or raw.get("authorAssociation")),
-        created_at=_text(raw.get("created_at") or raw.get("createdAt")),
-        updated_at=_text(raw.get("updated_at") or raw.get("updatedAt")),
-        closed_at=_text(raw.get("closed_at") or raw.get("closedAt")),
-        url=url,
-        is_pull_request=is_pr,
-        comments=comments,
-        comment_count=count,
-        assignees=_logins(raw.get("assignees")),
-        merged_at=_merged_at(raw) if is_pr else "",
-        reviews=[r for r in reviews if r.created_at],
-    )
 
 
 def _json_values(text: str) -> Iterator[Any]:
@@ -213,7 +80,7 @@ def parse_issue_json(text: str, origin: str, into: ParsedIssues | None = None) -
             parsed.skipped.append(Skipped(where, "not a JSON object"))
             continue
         if "issue_url" in record and "title" not in record:
-            match = re.search(r"/issues/(\d+)$", _text(record.get("issue_url")))
+            match = re.search(r"/issues/(\d+)$", text_of(record.get("issue_url")))
             if not match:
                 parsed.skipped.append(Skipped(where, "comment without an issue number"))
                 continue
@@ -221,7 +88,7 @@ def parse_issue_json(text: str, origin: str, into: ParsedIssues | None = None) -
             parsed.orphan_comments.setdefault(int(match.group(1)), []).append(comment)
             continue
         try:
-            issue = issue_from_json(record)
+            issue = issue_record_from_json(record)
         except (KeyError, ValueError, TypeError) as exc:
             detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
             parsed.skipped.append(Skipped(where, f"not an issue or comment ({detail})"))

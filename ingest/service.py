@@ -7,6 +7,7 @@ from pathlib import Path
 
 from assistant.errors import InvalidInput
 from assistant.forge.client import GitHubClient, check_repo
+from assistant.forge.records import comment_from_json, issue_record_from_json
 from assistant.providers.vector_index import VectorIndex
 from assistant.settings import Settings
 from assistant.store.activity import ActivityStore, UpsertCounts
@@ -17,9 +18,7 @@ from ingest.issues import (
     ParsedIssues,
     activity_row,
     attach_comments,
-    comment_from_json,
     issue_chunks,
-    issue_from_json,
     issue_path,
     read_issue_files,
 )
@@ -216,7 +215,7 @@ def sync_github(
             parsed = ParsedIssues()
             for n, raw in enumerate(page):
                 try:
-                    issue = issue_from_json(raw)
+                    issue = issue_record_from_json(raw)
                 except (KeyError, ValueError, TypeError) as exc:
                     parsed.skipped.append(Skipped(f"{repo} item {n}", f"not an issue ({exc})"))
                     continue
