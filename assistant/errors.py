@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class DevrelError(Exception):
     """Base of every expected failure; ``str()`` is one line ending with the fix."""
@@ -33,6 +35,14 @@ class EmptyIndexError(DevrelError):
 
 class InvalidInput(DevrelError):
     """The caller's input cannot be used (empty issue, bad file, ...)."""
+
+    @classmethod
+    def from_validation(cls, what: str, exc: ValidationError, fix: str) -> InvalidInput:
+        """The first error of a pydantic validation, naming the field (the one converter)."""
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "input"
+        message = str(err["msg"]).removeprefix("Value error, ")
+        return cls(f"Invalid {what} at {where}: {message}.", fix=fix)
 
 
 class IndexMismatchError(DevrelError):

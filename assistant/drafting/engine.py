@@ -29,18 +29,10 @@ def parse_input(kind: Kind, data: BaseModel | dict[str, Any]) -> BaseModel:
         try:
             request = kind.input_model.model_validate(raw)
         except ValidationError as exc:
-            raise invalid_input(kind.name, exc) from None
+            raise InvalidInput.from_validation(f"{kind.name} input", exc,
+                                               "see the request examples in the API docs") from None
     kind.check(request)
     return request
-
-
-def invalid_input(what: str, exc: ValidationError) -> InvalidInput:
-    """The first error of a validation as an ``InvalidInput`` (the one converter)."""
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "input"
-    message = str(err["msg"]).removeprefix("Value error, ")
-    return InvalidInput(f"Invalid {what} input at {where}: {message}.",
-                        fix="see the request examples in the API docs")
 
 
 def request_draft(

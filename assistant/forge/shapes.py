@@ -89,7 +89,4 @@ def issue_from_json(data: dict[str, Any], where: str = "the issue") -> IssueInpu
             url=url[:500] or None,
         )
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise InvalidInput(
-            f"{where}: field {'.'.join(map(str, err['loc']))}: {err['msg']}.", fix="fix the issue"
-        ) from None
+        raise InvalidInput.from_validation(f"issue in {where}", exc, "fix the issue") from None

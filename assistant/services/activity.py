@@ -40,12 +40,8 @@ def parse_period(since: str | date, until: str | date, unanswered_days: int = 7)
         return ActivityInput.model_validate(
             {"since": since, "until": until, "unanswered_days": unanswered_days})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        message = str(err["msg"]).removeprefix("Value error, ")
-        raise InvalidInput(f"Invalid period{' ' + where if where else ''}: {message}.",
-                           fix="give --since and --until as YYYY-MM-DD, since on or before "
-                               "until") from None
+        raise InvalidInput.from_validation("period", exc, "give --since and --until as "
+                                           "YYYY-MM-DD, since on or before until") from None
 
 
 def compute_activity(ctx: AppContext, project: str, since: str | date, until: str | date,
