@@ -99,3 +99,30 @@ def require_service(host: str, port: int, name: str) -> None:
         if REQUIRE_SERVICES:
             pytest.fail(message + " and DEVREL_REQUIRE_SERVICES=1")
         pytest.skip(message)
+
+
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+def store_settings(request: pytest.FixtureRequest, make_settings):
+    """Settings whose draft store is SQLite (in the temp data dir) or a throwaway PostgreSQL
+    database on 127.0.0.1:5432, created for the test and dropped after it."""
+    if request.param == "sqlite":
+        yield make_settings()
+        return
+    require_service("127.0.0.1", 5432, "PostgreSQL")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    name = f"devrel_test_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_settings(database={"url": f"postgresql://postgres@127.0.0.1:5432/{name}"})
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()

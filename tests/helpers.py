@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
+from pydantic import Field
+
 from assistant.context import AppContext
 from assistant.providers.embeddings import NamedEmbeddings
 from assistant.settings import Settings
@@ -31,3 +40,52 @@ def counting_ctx(settings: Settings, **kw) -> tuple[AppContext, CountingEmbedder
     counting = CountingEmbedder(ctx.embeddings(), **kw)
     ctx.embedder = counting
     return ctx, counting
+
+
+class Sent(NamedTuple):
+    """One message of a prompt as the chat model received it."""
+
+    role: str  # "system", "human", "ai", …
+    content: str
+
+
+class RecordingChatModel(FakeListChatModel):
+    """Canned ``responses`` (cycled, as FakeListChatModel does), plus a ``history`` of every
+    prompt received: one list of :class:`Sent` messages per call, in call order."""
+
+    history: list[list[Sent]] = Field(default_factory=list)
+
+    def _record(self, messages: list[BaseMessage]) -> None:
+        self.history.append([Sent(m.type, str(m.content)) for m in messages])
+
+    def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
+        self._record(messages)
+        return super()._call(messages, *args, **kwargs)
+
+    def _stream(self, messages: list[BaseMessage], *args: Any,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        self._record(messages)
+        yield from super()._stream(messages, *args, **kwargs)
+
+    def prompts(self) -> list[str]:
+        """Each call's messages joined into one text (system first, as sent)."""
+        return ["\n".join(m.content for m in call) for call in self.history]
+
+    def texts(self, role: str) -> list[str]:
+        """Per call, the joined content of its messages of one role ("system" or "human")."""
+        return ["\n".join(m.content for m in call if m.role == role) for call in self.history]
+
+
+def fenced(text: str, tag: str) -> list[str]:
+    """The blocks of ``text`` inside ``<tag>…</tag>`` as :func:`assistant.prompting.fence`
+    writes them (tags on their own lines), tags included."""
+    name = re.escape(tag)
+    return re.findall(rf"<{name}>\n.*?\n</{name}>", text, flags=re.DOTALL)
+
+
+def outside_fences(text: str, *tags: str) -> str:
+    """``text`` with every fenced block of the given tags cut out."""
+    for tag in tags:
+        for block in fenced(text, tag):
+            text = text.replace(block, "")
+    return text

@@ -185,6 +185,7 @@ def _check_ingested(store: ActivityStore) -> None:
         ("mira-chen", "OWNER"), ("lin-xiaoyu", "NONE")]
 
 
+@pytest.mark.slow
 def test_ingest_fills_activity_tables_idempotently(settings) -> None:
     ctx = AppContext(settings)
     files = [EXAMPLE / "issues.json", EXAMPLE / "comments.json"]
@@ -241,6 +242,7 @@ def activity_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data_dir
 
 
+@pytest.mark.slow
 def test_report_and_charts(activity_dir: Path, tmp_path: Path) -> None:
     ctx = AppContext(get_settings(profile="test", data_dir=activity_dir))
     result = activity_report(ctx, "kvlite", "2026-05-01", "2026-10-31", tmp_path / "out", 7)
@@ -297,6 +299,7 @@ def test_community_update_numbers_come_from_the_metrics(activity_dir: Path) -> N
 
 # --- the command as a user runs it -------------------------------------------------------------
 
+@pytest.mark.slow
 def test_cli_report_and_draft(activity_dir: Path, tmp_path: Path) -> None:
     import shutil
 

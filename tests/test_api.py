@@ -62,6 +62,7 @@ def _triage(api: Api, issue: dict | None = None, wait: bool = True) -> dict:
     return response.json()
 
 
+@pytest.mark.slow
 def test_review_workflow_from_draft_to_published_comment(api: Api) -> None:
     draft = _triage(api)
     assert draft["status"] == "pending_review" and draft["revision"] == 1
@@ -105,6 +106,7 @@ def test_review_workflow_from_draft_to_published_comment(api: Api) -> None:
     assert ("approved", "reviewer") in actions and ("published", "reviewer") in actions
 
 
+@pytest.mark.slow
 def test_reject_needs_a_reason_and_ends_the_review(api: Api) -> None:
     draft = _triage(api)
     url = f"/v1/drafts/{draft['id']}"
@@ -120,6 +122,7 @@ def test_reject_needs_a_reason_and_ends_the_review(api: Api) -> None:
     assert not api.github.posts
 
 
+@pytest.mark.slow
 def test_edits_are_checked_against_the_project(api: Api) -> None:
     draft = _triage(api)
     url = f"/v1/drafts/{draft['id']}/edit"
@@ -196,6 +199,7 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(api: Api) -> None:
     assert listed["counts"] == {"pending_review": 1}
 
 
+@pytest.mark.slow
 def test_guides_meeting_summaries_and_community_updates(api: Api) -> None:
     guide = api.client.post("/v1/drafts/newcomer-guide?wait=true", headers=api.bot,
                             json={"interest": "storage engine", "language": "zh"})
@@ -236,6 +240,7 @@ def test_guides_meeting_summaries_and_community_updates(api: Api) -> None:
     assert kinds == {"newcomer_guide", "meeting_summary", "community_update"}
 
 
+@pytest.mark.slow
 def test_release_notes_from_a_change_list(api: Api) -> None:
     changes = ["feat(compaction): add `compact_ratio` option (#201)",
                "fix: stale LOCK file after a crash (#202)", "ci: cache wheels (#203)",
@@ -279,6 +284,7 @@ def test_release_notes_from_a_change_list(api: Api) -> None:
     assert "[ANNOUNCE] kvlite v0.5.0 发布" in posts["mail"]["translation"]
 
 
+@pytest.mark.slow
 def test_idempotency_key_and_filters(api: Api) -> None:
     headers = {**api.bot, "Idempotency-Key": "issue-7-opened"}
     first = api.client.post("/v1/drafts/triage", json={"issue": ISSUE}, headers=headers)
@@ -294,6 +300,7 @@ def test_idempotency_key_and_filters(api: Api) -> None:
     assert bad_filter.status_code == 422
 
 
+@pytest.mark.slow
 def test_search_index_and_probes(api: Api) -> None:
     hits = api.client.post("/v1/search", headers=api.bot,
                            json={"query": "database is locked", "k": 3}).json()
@@ -327,6 +334,7 @@ def _deliver(api: Api, event: str, payload: dict, delivery: str,
     return response.status_code, response.json()
 
 
+@pytest.mark.slow
 def test_github_webhook_drafts_once_per_delivery(api: Api) -> None:
     payload = {"action": "opened", "repository": {"full_name": REPO},
                "issue": {**ISSUE, "number": 12, "user": {"login": "bob"},
@@ -356,6 +364,7 @@ def test_github_webhook_drafts_once_per_delivery(api: Api) -> None:
     assert record.requested_by == "github-webhook"
 
 
+@pytest.mark.slow
 def test_admin_resyncs_a_project_through_the_queue(triage_ctx: AppContext) -> None:
 
     ctx = AppContext(get_settings(

@@ -35,6 +35,8 @@ from fastapi.testclient import TestClient
 
 from evals.harness.schema_fuzz import FuzzTarget, build_target, operations
 
+pytestmark = pytest.mark.slow
+
 INT64_MAX = 2**63 - 1
 
 

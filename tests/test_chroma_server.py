@@ -14,7 +14,7 @@ from assistant.errors import ProviderUnavailable
 from assistant.providers.vector_index import VectorIndex
 from ingest.service import ingest_docs
 
-pytestmark = pytest.mark.services
+pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 
 def _free_port() -> int:

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# every test here runs the CLI as a real process (~2 s to start each)
+pytestmark = pytest.mark.slow
 
 
 def devrel(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:

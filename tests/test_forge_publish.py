@@ -13,6 +13,9 @@ from assistant.forge.github import Forge, GitHubForge, PublishedComment
 from assistant.settings import GitHubSettings, Settings
 from tests.fake_github import FakeGitHub, FakeGitHubServer, Slow, secondary_limited
 
+# every test here talks HTTP to a FakeGitHubServer (a thread; ~0.5 s to stop each)
+pytestmark = pytest.mark.slow
+
 REPO = "example-org/kvlite"
 MARKER = "<!-- devrel-assistant:draft-42 -->"
 REPLY = "Thanks for the report! A stale LOCK file causes this; run `kvlite unlock` [1]."

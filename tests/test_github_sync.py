@@ -11,6 +11,9 @@ from ingest.service import sync_github
 from tests.fake_github import FakeGitHub, FakeGitHubServer, rate_limited, secondary_limited
 from tests.helpers import counting_ctx
 
+# every test here talks HTTP to a FakeGitHubServer (a thread; ~0.5 s to stop each)
+pytestmark = pytest.mark.slow
+
 REPO = "example-org/kvlite"
 
 

@@ -144,6 +144,7 @@ def test_unchanged_files_are_not_even_chunked_again(settings: Settings, tmp_path
     assert len(smaller.chunks_by_path) == 3  # chunking settings changed: every file is redone
 
 
+@pytest.mark.slow
 def test_big_ingests_embed_in_worker_processes_with_the_same_vectors(
     make_settings, tmp_path: Path
 ) -> None:

@@ -17,6 +17,7 @@ from assistant.jobs.queue import JobQueue, Worker
 from assistant.settings import get_settings
 from assistant.store.drafts import DraftStore
 from tests.conftest import private_ctx
+from tests.helpers import RecordingChatModel
 
 ISSUE = {"title": "database is locked after a crash", "body": "open() fails after kill -9"}
 
@@ -64,13 +65,18 @@ def test_transient_failures_are_retried_then_fail_readably(ctx: AppContext) -> N
 
 
 def test_a_message_delivered_twice_drafts_once(ctx: AppContext) -> None:
+    ctx.chat = model = RecordingChatModel(responses=["Thanks for the report. See [1]."])
     record = request_draft(ctx, "triage", ISSUE, project=None, requested_by="test")
     assert run_draft_job(ctx, record.id, "w1") is None
+    calls = len(model.history)
+    assert calls >= 1 and ISSUE["title"] in model.prompts()[0]
     assert run_draft_job(ctx, record.id, "w2") is None  # already drafted: left alone
+    assert len(model.history) == calls  # the second delivery never reached the model
     assert ctx.drafts().get(record.id).status == "pending_review"
     assert _drafted(ctx.drafts(), record.id) == 1
 
 
+@pytest.mark.slow
 def test_the_sweep_runs_lost_and_abandoned_jobs(ctx: AppContext) -> None:
     store = ctx.drafts()
     # stored but never enqueued: the API died between its commit and the enqueue

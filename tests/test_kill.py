@@ -20,7 +20,7 @@ from assistant.store.drafts import DraftStore
 from tests.fake_openai import FakeOpenAI
 from tests.procs import Procs, devrel_env, free_port, wait_http, wait_until
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
 RECOVERY = {"DEVREL_QUEUE__LEASE_S": "4", "DEVREL_QUEUE__SWEEP_INTERVAL_S": "1"}
 ISSUE = {"title": "database is locked after the container was OOM-killed",

@@ -64,6 +64,7 @@ def test_a_community_update_period_must_be_ordered(settings: Settings) -> None:
     assert ctx.drafts().counts() == {}
 
 
+@pytest.mark.slow
 def test_drafts_create_refuses_an_unknown_kind_and_bad_json(tmp_path: Path) -> None:
     _one_line_error(devrel("drafts", "create", "nope", data_dir=tmp_path), "Unknown draft kind")
     _one_line_error(devrel("drafts", "create", "newcomer_guide", "--data", "{oops",

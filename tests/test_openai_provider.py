@@ -25,6 +25,7 @@ def server() -> Iterator[str]:
     httpd.shutdown()
 
 
+@pytest.mark.slow
 def test_triage_through_an_openai_compatible_endpoint(ingested_ctx: AppContext, server: str):
     settings = ingested_ctx.settings.model_copy(update={"llm": ingested_ctx.settings.llm.model_copy(
         update={"provider": "openai", "base_url": server, "model": "served-model"})})
@@ -39,6 +40,7 @@ def test_triage_through_an_openai_compatible_endpoint(ingested_ctx: AppContext, 
     assert "<issue>" in sent["body"]["messages"][1]["content"]
 
 
+@pytest.mark.slow
 def test_wrong_model_name_is_a_clear_error(ingested_ctx: AppContext, server: str) -> None:
     settings = ingested_ctx.settings.model_copy(update={"llm": ingested_ctx.settings.llm.model_copy(
         update={"provider": "openai", "base_url": server, "model": "nope"})})

@@ -10,15 +10,17 @@ import re
 from pathlib import Path
 
 import pytest
-from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.context import AppContext
 from assistant.drafting.engine import draft_now
 from assistant.forge.shapes import IssueInput
+from assistant.kinds.triage.reply import issue_block
 from assistant.project_files import load_project_files
+from assistant.prompting import load_prompt
 from assistant.store.models import DraftKind
 from assistant.textnorm import fold_fullwidth, strip_invisible
-from tests.conftest import private_ctx
+from tests.conftest import EXAMPLE, private_ctx
+from tests.helpers import RecordingChatModel, fenced, outside_fences
 
 CASES = [json.loads(line) for line in
          (Path(__file__).parent / "data" / "redteam_issues.jsonl").read_text("utf-8").splitlines()
@@ -60,11 +62,22 @@ def test_the_set_covers_every_attack() -> None:
             "tag_breakout"} <= attacks
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def _params() -> list:
+    """One case per attack in the fast loop; the others are marked slow."""
+    seen: set[str] = set()
+    params = []
+    for case in CASES:
+        first = case["attack"] not in seen
+        seen.add(case["attack"])
+        params.append(pytest.param(case, id=case["id"], marks=() if first else pytest.mark.slow))
+    return params
+
+
+@pytest.mark.parametrize("case", _params())
 def test_hostile_issue_stays_in_bounds(ctx: AppContext, case: dict) -> None:
     reply = obedient_reply(case)
     # the same obedient text for the reply, the English summary and the translation
-    ctx.chat = FakeListChatModel(responses=[reply] * 6)
+    ctx.chat = model = RecordingChatModel(responses=[reply] * 6)
     issue = IssueInput(title=case["title"], body=case["body"][:60_000], author=case["author"],
                        number=case["number"])
     record = draft_now(ctx, DraftKind.TRIAGE, issue)
@@ -89,3 +102,34 @@ def test_hostile_issue_stays_in_bounds(ctx: AppContext, case: dict) -> None:
     for url in _urls(case):
         assert fold_fullwidth(strip_invisible(url)) not in joined
     assert "<!--" not in joined and "[9]" not in out["reply_markdown"]
+    _fenced_only(model, case, issue)
+
+
+# Text the prompts carry besides the reporter's: the prompt files and the example's docs
+# (an attacker may quote either, e.g. "You are a friendly maintainer" or "@mira-chen").
+OURS = "\n".join([*(getattr(load_prompt(name), part) for name in
+                     ("triage_reply", "triage_summary", "translate") for part in ("system", "user")),
+                   *(p.read_text("utf-8") for p in (EXAMPLE / "docs").rglob("*.md"))])
+
+
+def _fenced_only(model: RecordingChatModel, case: dict, issue: IssueInput) -> None:
+    """What the reporter wrote reached the model once per prompt, inside the <issue> fence
+    (and the obedient reply, when translated, inside <text>); never beside the rules."""
+    block = issue_block(issue)
+    blocks = [[block], [issue_block(issue, 800)], []]  # reply; English summary (shorter); none
+    assert block.count("</issue>") == 1  # no fake closing tag survives the fence
+    bad = case["forbidden"]
+    pieces = [p for p in [case["title"], *bad["strings"], *_urls(case),
+                          *(f"@{m}" for m in bad["mentions"])]
+              if p and p in case["title"] + case["body"] and p not in OURS]
+    assert model.history
+    for call in model.history:
+        system = "\n".join(m.content for m in call if m.role == "system")
+        user = "\n".join(m.content for m in call if m.role == "human")
+        assert [m.role for m in call] == ["system", "human"]
+        assert fenced(user, "issue") in blocks
+        assert user.count("</issue>") == len(fenced(user, "issue"))
+        outside = outside_fences(user, "issue", "text")
+        assert not [p for p in pieces if p in outside or p in system]
+        assert not fenced(system, "issue") and system not in block
+    assert fenced(model.prompts()[0], "issue") == [block]  # the reply's prompt has the issue

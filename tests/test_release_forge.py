@@ -14,6 +14,9 @@ from assistant.settings import GitHubSettings, Settings
 from assistant.store.models import DraftKind
 from tests.fake_github import FakeGitHub, FakeGitHubServer
 
+# every test here talks HTTP to a FakeGitHubServer (a thread; ~0.5 s to stop each)
+pytestmark = pytest.mark.slow
+
 REPO = "example-org/kvlite"
 
 

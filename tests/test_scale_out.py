@@ -25,7 +25,7 @@ from tests.conftest import EXAMPLE, require_service
 from tests.fake_openai import FakeOpenAI
 from tests.procs import Procs, devrel_env, free_port, wait_http, wait_port, wait_until
 
-pytestmark = [pytest.mark.services, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.timeout(180)]
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DRAFTS = 12

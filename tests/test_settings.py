@@ -82,6 +82,7 @@ def test_secrets_are_not_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "verysecret" not in repr(settings)
 
 
+@pytest.mark.slow
 def test_every_setting_is_described_and_documented() -> None:
     import subprocess
     import sys

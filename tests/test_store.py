@@ -1,13 +1,13 @@
-import uuid
+import threading
+from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from assistant.errors import Conflict, InvalidInput
 from assistant.settings import Settings
 from assistant.store.drafts import DraftContent, DraftStore
 from assistant.store.models import DraftStatus
-from tests.conftest import require_service
 
 
 def _roundtrip(store: DraftStore) -> None:
@@ -92,21 +92,112 @@ def test_sqlite_store_with_wal(settings: Settings) -> None:
     assert len(reopened.list()) == 4
 
 
-@pytest.mark.services
-def test_postgresql_store(make_settings) -> None:
-    require_service("127.0.0.1", 5432, "PostgreSQL")
-    admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test",
-                          isolation_level="AUTOCOMMIT")
-    name = f"devrel_test_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        settings = make_settings(database={"url": f"postgresql://postgres@127.0.0.1:5432/{name}"})
-        store = DraftStore.open(settings)
-        _roundtrip(store)
-        assert store.engine.dialect.name == "postgresql"
-        store.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+@pytest.fixture
+def store(store_settings: Settings) -> Iterator[DraftStore]:
+    """A migrated draft store on SQLite or on a throwaway PostgreSQL database."""
+    opened = DraftStore.open(store_settings)
+    yield opened
+    opened.engine.dispose()
+
+
+def _drafted(store: DraftStore, **content) -> int:
+    """A draft that went through one job and waits for review at revision 1."""
+    draft = store.create(kind="triage", project="kvlite", title="t", input={})
+    claim = store.claim(draft.id, lease_s=60, worker="w1")
+    assert claim is not None
+    store.complete(draft.id, token=claim.token, output={}, sources=[],
+                   content=DraftContent(text="v1", **content), prompt_name="p",
+                   prompt_version=1, model="m")
+    return draft.id
+
+
+def test_roundtrip_and_lifecycle(store: DraftStore, store_settings: Settings) -> None:
+    _roundtrip(store)
+    expected = "postgresql" if store_settings.database_url.startswith("postgresql") else "sqlite"
+    assert store.engine.dialect.name == expected
+    reopened = DraftStore.open(store_settings)  # migrations are idempotent; data survives
+    assert len(reopened.list()) == 4
+    reopened.engine.dispose()
+
+
+def test_claims_and_leases(store: DraftStore) -> None:
+    draft = store.create(kind="triage", project="kvlite", title="t", input={})
+    assert store.never_enqueued(grace_s=-1) == [draft.id]
+    store.mark_enqueued([draft.id])
+    assert store.never_enqueued(grace_s=-1) == [] and store.waiting(grace_s=-1) == [draft.id]
+    claim = store.claim(draft.id, lease_s=60, worker="w1")
+    assert claim is not None and store.get(draft.id).status == "drafting"
+    assert store.renew(draft.id, claim.token, 60)
+    assert not store.renew(draft.id, "not-the-token", 60)
+    assert not store.release(draft.id, "not-the-token", "x")  # only the holder gives it back
+    assert store.fail(draft.id, "boom", token="not-the-token") is None
+    assert store.renew(draft.id, claim.token, -1) and store.expired_leases() == [draft.id]
+    failed = store.fail(draft.id, "boom", token=claim.token)
+    assert failed is not None and failed.status == "failed" and store.expired_leases() == []
+    assert store.claim(draft.id, lease_s=60, worker="w2") is None  # failed: not claimable
+
+
+def test_racing_claims_have_one_winner(store: DraftStore) -> None:
+    draft = store.create(kind="triage", project="kvlite", title="t", input={})
+    barrier, wins = threading.Barrier(6), []
+
+    def race(n: int) -> None:
+        barrier.wait()
+        if store.claim(draft.id, lease_s=30, worker=f"w{n}"):
+            wins.append(n)
+
+    threads = [threading.Thread(target=race, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1 and store.get(draft.id).attempts == 1
+    assert [a.action for a in store.audit(draft.id)] == ["created", "claimed"]
+
+
+def test_revisions_and_review(store: DraftStore) -> None:
+    draft_id = _drafted(store, labels=["bug"])
+    assert store.edit(draft_id, DraftContent(text="v2"), "rev", note="shorter").revision == 2
+    with pytest.raises(Conflict, match="revision 2"):
+        store.edit(draft_id, DraftContent(text="v3"), "other", base_revision=1)
+    assert [r.number for r in store.revisions(draft_id)] == [1, 2]
+    assert store.content(draft_id).content.text == "v2"
+    assert store.content(draft_id, 1).content.labels == ["bug"]
+    rejected = store.reject(draft_id, "rev", "off topic")
+    assert rejected.status == "rejected" and rejected.reject_reason == "off topic"
+    with pytest.raises(Conflict):
+        store.approve(draft_id, "rev")
+    assert store.counts() == {"rejected": 1}
+
+
+def test_publish_lock(store: DraftStore) -> None:
+    draft_id = _drafted(store)
+    with pytest.raises(Conflict):
+        store.lock_publish(draft_id, 60)  # not approved yet
+    store.approve(draft_id, "rev", revision=1)
+    token = store.lock_publish(draft_id, 60)
+    with pytest.raises(Conflict, match="being published"):
+        store.lock_publish(draft_id, 60)
+    store.publish_failed(draft_id, "rev", "GitHub down", "not-the-token")  # ignored
+    with pytest.raises(Conflict, match="being published"):
+        store.lock_publish(draft_id, 60)
+    store.publish_failed(draft_id, "rev", "GitHub down", token)
+    assert store.get(draft_id).error == "GitHub down"
+    expired = store.lock_publish(draft_id, -1)  # a publisher that died holding the lock
+    assert store.lock_publish(draft_id, 60) != expired
+    published = store.mark_published(draft_id, "rev", "https://x/1#c", {"posted": True})
+    assert published.status == "published" and published.published_url == "https://x/1#c"
+    with pytest.raises(Conflict, match="published"):
+        store.lock_publish(draft_id, 60)
+
+
+def test_dedupe_and_filters(store: DraftStore) -> None:
+    first = store.create(kind="triage", project="kvlite", title="t", input={}, dedupe_key="k")
+    again = store.create(kind="triage", project="kvlite", title="t", input={}, dedupe_key="k")
+    other = store.create(kind="release_notes", project="other", title="r", input={},
+                         dedupe_key="k2")
+    assert again.id == first.id and other.id != first.id
+    assert [d.id for d in store.list()] == [other.id, first.id]  # newest first
+    assert [d.id for d in store.list(kind="release_notes")] == [other.id]
+    assert [d.id for d in store.list(project="kvlite", status="queued")] == [first.id]
+    assert store.counts(project="other") == {"queued": 1}

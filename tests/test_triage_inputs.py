@@ -93,6 +93,7 @@ def test_missing_information_reads_filled_template_sections() -> None:
                                is_bug=False) == []
 
 
+@pytest.mark.slow
 def test_forge_fetches_an_issue(settings: Settings) -> None:
     assert parse_issue_ref("example-org/kvlite#161") == ("example-org/kvlite", 161)
     for bad in ("kvlite#1", "a/b#", "a/b#x", "a/b/c#1"):
@@ -114,6 +115,7 @@ def test_forge_fetches_an_issue(settings: Settings) -> None:
     assert issue.author_association == "NONE"
 
 
+@pytest.mark.slow
 def test_cli_triages_an_issue_from_github(ingested_data_dir: Path, tmp_path: Path) -> None:
     data = tmp_path / "d"
     shutil.copytree(ingested_data_dir, data)

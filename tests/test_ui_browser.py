@@ -24,6 +24,8 @@ from assistant.store.models import DraftKind
 from tests.conftest import REQUIRE_SERVICES, ROOT
 from tests.procs import Procs, devrel_env, free_port, wait_http
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
         "--disable-background-networking",
