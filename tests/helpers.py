@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -89,3 +90,20 @@ def outside_fences(text: str, *tags: str) -> str:
         for block in fenced(text, tag):
             text = text.replace(block, "")
     return text
+
+
+def race_claims(store: Any, draft_id: int, workers: int) -> list[int]:
+    """``workers`` threads claim one draft at the same moment; the numbers of those that won."""
+    barrier, wins = threading.Barrier(workers), []
+
+    def race(n: int) -> None:
+        barrier.wait()
+        if store.claim(draft_id, lease_s=30, worker=f"w{n}"):
+            wins.append(n)
+
+    threads = [threading.Thread(target=race, args=(n,)) for n in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return wins

@@ -3,7 +3,6 @@ sweep that finds jobs whose message was lost or whose worker died."""
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from assistant.jobs.queue import JobQueue, Worker
 from assistant.settings import get_settings
 from assistant.store.drafts import DraftStore
 from tests.conftest import private_ctx
-from tests.helpers import RecordingChatModel
+from tests.helpers import RecordingChatModel, race_claims
 
 ISSUE = {"title": "database is locked after a crash", "body": "open() fails after kill -9"}
 
@@ -101,17 +100,6 @@ def test_the_sweep_runs_lost_and_abandoned_jobs(ctx: AppContext) -> None:
 
 def test_many_workers_racing_for_one_draft_claim_it_once(ctx: AppContext) -> None:
     record = request_draft(ctx, "triage", ISSUE, project=None, requested_by="test")
-    store, wins = ctx.drafts(), []
-    barrier = threading.Barrier(8)
-
-    def race(n: int) -> None:
-        barrier.wait()
-        if store.claim(record.id, lease_s=30, worker=f"w{n}"):
-            wins.append(n)
-
-    threads = [threading.Thread(target=race, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    store = ctx.drafts()
+    wins = race_claims(store, record.id, 8)
     assert len(wins) == 1

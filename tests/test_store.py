@@ -1,4 +1,3 @@
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -8,6 +7,7 @@ from assistant.errors import Conflict, InvalidInput
 from assistant.settings import Settings
 from assistant.store.drafts import DraftContent, DraftStore
 from assistant.store.models import DraftStatus
+from tests.helpers import race_claims
 
 
 def _roundtrip(store: DraftStore) -> None:
@@ -139,18 +139,7 @@ def test_claims_and_leases(store: DraftStore) -> None:
 
 def test_racing_claims_have_one_winner(store: DraftStore) -> None:
     draft = store.create(kind="triage", project="kvlite", title="t", input={})
-    barrier, wins = threading.Barrier(6), []
-
-    def race(n: int) -> None:
-        barrier.wait()
-        if store.claim(draft.id, lease_s=30, worker=f"w{n}"):
-            wins.append(n)
-
-    threads = [threading.Thread(target=race, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    wins = race_claims(store, draft.id, 6)
     assert len(wins) == 1 and store.get(draft.id).attempts == 1
     assert [a.action for a in store.audit(draft.id)] == ["created", "claimed"]
 

@@ -63,7 +63,7 @@ def draft_with_progress(app: AppContext, kind: str | Kind, data: BaseModel | dic
     from assistant.drafting.engine import draft_now
     from assistant.drafting.registry import get_kind
 
-    spec = kind if isinstance(kind, Kind) else get_kind(kind)
+    spec = get_kind(kind)
     with progress_bar("Preparing the model", as_bytes=True) as update:
         app.chat_model(update)
     with progress_bar(spec.progress_label) as update:

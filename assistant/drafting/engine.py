@@ -133,7 +133,7 @@ def draft_now(ctx: AppContext, kind: str | Kind, data: BaseModel | dict[str, Any
     """Draft in this process, without the queue: stored as drafting, then put in the review
     queue; a failure is stored with the draft, then raised. ``kind`` may be a configured
     instance (e.g. release notes from a given clone)."""
-    spec = kind if isinstance(kind, Kind) else get_kind(kind)
+    spec = get_kind(kind)
     request = parse_input(spec, data)
     project = project or ctx.settings.project
     store = ctx.drafts()
@@ -153,7 +153,7 @@ def draft_now(ctx: AppContext, kind: str | Kind, data: BaseModel | dict[str, Any
 def run_kind(ctx: AppContext, kind: str | Kind, data: BaseModel | dict[str, Any],
              project: str | None = None, progress: Progress | None = None) -> DraftResult:
     """A kind's result for ``data`` without storing anything (for evals and tests)."""
-    spec = kind if isinstance(kind, Kind) else get_kind(kind)
+    spec = get_kind(kind)
     return spec.draft(ctx, parse_input(spec, data), project or ctx.settings.project, progress)
 
 

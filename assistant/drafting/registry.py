@@ -24,8 +24,11 @@ def _load(kind: DraftKind) -> Kind:
 KINDS: dict[DraftKind, Kind] = {kind: _load(kind) for kind in DraftKind}
 
 
-def get_kind(name: str) -> Kind:
-    """The kind named ``name``; a clear error for an unknown one."""
+def get_kind(name: str | Kind) -> Kind:
+    """The kind named ``name`` (a configured instance is returned as it is); a clear error
+    for an unknown one."""
+    if isinstance(name, Kind):
+        return name
     try:
         return KINDS[DraftKind(name)]
     except ValueError:

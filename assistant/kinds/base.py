@@ -8,19 +8,19 @@ A kind imports its heavy libraries inside ``draft``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from assistant.providers.model_files import Progress
 from assistant.store.drafts import DraftContent
 from assistant.store.models import DraftKind
 
 if TYPE_CHECKING:
     from assistant.context import AppContext
 
-Progress = Callable[[int, int], None]
+__all__ = ["DraftResult", "Kind", "Progress"]
 InputT = TypeVar("InputT", bound=BaseModel)
 
 
