@@ -102,13 +102,15 @@ class ReviewDesk:
     def save(self, user: User, draft_id: int | None, edit: Edit) -> Opened:
         who = self.who(user, Role.REVIEWER)
         draft_id = _require(draft_id)
-        workflow.save_edit(self.ctx, draft_id, self._content(draft_id, edit), who)
+        workflow.save_edit(self.ctx, draft_id, self._content(draft_id, edit), who,
+                           self.store.get(draft_id).revision)
         return self._opened(draft_id)
 
     def approve(self, user: User, draft_id: int | None, edit: Edit) -> Opened:
         who = self.who(user, Role.REVIEWER)
         draft_id = _require(draft_id)
-        workflow.approve_with_edit(self.ctx, draft_id, self._content(draft_id, edit), who)
+        workflow.approve_with_edit(self.ctx, draft_id, self._content(draft_id, edit), who,
+                                   self.store.get(draft_id).revision)
         return self._opened(draft_id)
 
     def reject(self, user: User, draft_id: int | None, reason: str) -> Opened:

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from assistant.context import AppContext
 from assistant.drafting.engine import request_draft
-from assistant.errors import Forbidden
+from assistant.errors import Conflict, Forbidden
 from assistant.services import review
 from assistant.store.drafts import DraftContent, DraftRecord
 from assistant.store.models import DraftStatus, Role
@@ -66,21 +66,32 @@ def watch_draft(ctx: AppContext, draft_id: int, timeout_s: float,
         record = latest
 
 
-def save_edit(ctx: AppContext, draft_id: int, content: DraftContent, who: str) -> DraftRecord:
-    """Store ``content`` as a new revision when it differs from the newest one."""
+def save_edit(ctx: AppContext, draft_id: int, content: DraftContent, who: str,
+              base_revision: int) -> DraftRecord:
+    """Store ``content`` as a new revision when it differs from ``base_revision``, the one the
+    reviewer opened; a Conflict when someone else saved a revision since."""
     store = ctx.drafts()
     record = store.get(draft_id)
-    if content != store.content(draft_id).content:
-        record = review.edit_draft(ctx, draft_id, content, who, base_revision=record.revision)
+    if record.revision != base_revision:
+        raise Conflict(
+            f"Draft {draft_id} is at revision {record.revision}; you opened {base_revision}.",
+            fix="reload the draft to see the other edit, then apply yours again")
+    if content != store.content(draft_id, base_revision).content:
+        record = review.edit_draft(ctx, draft_id, content, who, base_revision=base_revision)
     return record
 
 
 def approve_with_edit(ctx: AppContext, draft_id: int, content: DraftContent,
-                      who: str) -> DraftRecord:
-    """Approve ``content``: saved first as a revision when it differs from the newest one."""
+                      who: str, base_revision: int) -> DraftRecord:
+    """Approve ``content`` as the reviewer saw it: saved first as a revision when it differs
+    from ``base_revision``; a Conflict when the draft moved on since it was opened."""
     record = ctx.drafts().get(draft_id)
     if record.status == DraftStatus.PENDING_REVIEW:
-        record = save_edit(ctx, draft_id, content, who)
+        record = save_edit(ctx, draft_id, content, who, base_revision)
+    elif record.revision != base_revision:
+        raise Conflict(
+            f"Draft {draft_id} is at revision {record.revision}; you opened {base_revision}.",
+            fix="reload the draft and review the newest revision")
     return review.approve_draft(ctx, draft_id, who, record.revision)
 
 
