@@ -4,7 +4,7 @@ It serves ``/repos/{o}/{r}/issues`` (state, sort=updated, direction, since, per_
 page, Link headers) and ``/repos/{o}/{r}/issues/{n}/comments``; for release notes
 ``compare/{base}...{head}`` (paged), ``pulls/{n}``, ``commits/{sha}/pulls`` and
 ``commits?sha=&author=`` over ``commits`` (a linear history, oldest first, with ``tags``); POSTs to
-``.../issues/{n}/comments`` and ``.../issues/{n}/labels`` (token required), and can be told to
+``.../issues/{n}/comments`` and ``.../issues/{n}/labels`` (token required; comments are written by ``login``, the account ``GET /user`` names), and can be told to
 answer with rate limits or server errors first, or to answer slowly. Nothing here reaches the
 internet.
 """
@@ -53,6 +53,7 @@ class FakeGitHub:
     commits: list[dict[str, Any]] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)  # tag → sha
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    login: str = "devrel-bot"  # whose token the client sends (``GET /user``, its comments)
 
     def add_commit(self, message: str, author: str | None, *, pr: int | None = None,
                    tag: str | None = None, parents: int = 1) -> dict[str, Any]:
@@ -156,6 +157,12 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             url = urlparse(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             parts = url.path.strip("/").split("/")
+            if parts == ["user"]:
+                if self.headers.get("Authorization"):
+                    self._send(200, {"login": state.login, "id": 1, "type": "User"})
+                else:
+                    self._send(401, {"message": "Requires authentication"})
+                return
             if parts[:1] != ["repos"] or "/".join(parts[1:3]) != state.repo:
                 self._send(404, {"message": "Not Found"})
                 return
@@ -224,7 +231,7 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 if not str(body.get("body") or "").strip():
                     self._send(422, _invalid("IssueComment", "body", "missing_field"))
                     return
-                comment = state.add_comment(number, body["body"], author="devrel-bot")
+                comment = state.add_comment(number, body["body"], author=state.login)
                 self._send(201, comment)
             else:
                 names = body.get("labels")

@@ -46,10 +46,10 @@ def test_agenda_from_activity_releases_and_open_actions(triage_ctx: AppContext,
     summary = draft_now(ctx, DraftKind.MEETING_SUMMARY, {"notes": NOTE}, project="kvlite")
     pending = draft_agenda(agenda_input(ctx, "kvlite", date(2026, 10, 1), date(2026, 10, 21)))
     assert "migration guide" not in pending.markdown  # only approved summaries count
-    approve_draft(ctx, summary.id, "mia")
+    approve_draft(ctx, summary.id, "mia", 1)
     data = {"version": "v0.5.0", "changes": ["fix: stale LOCK files (#201)"]}
     notes = draft_now(ctx, DraftKind.RELEASE_NOTES, data, project="kvlite")
-    approve_draft(ctx, notes.id, "mia")
+    approve_draft(ctx, notes.id, "mia", 1)
 
     agenda = draft_agenda(agenda_input(ctx, "kvlite", date(2026, 1, 1), date(2026, 10, 21)))
     text = agenda.markdown

@@ -116,8 +116,8 @@ def test_reject_needs_a_reason_and_ends_the_review(api: Api) -> None:
                                json={"reason": "duplicate of #136"})
     assert rejected.json()["status"] == "rejected"
     assert rejected.json()["reject_reason"] == "duplicate of #136"
-    for action in ("approve", "publish"):
-        response = api.client.post(f"{url}/{action}", headers=api.reviewer)
+    for action, body in (("approve", {"revision": 1}), ("publish", None)):
+        response = api.client.post(f"{url}/{action}", headers=api.reviewer, json=body)
         assert response.status_code == 409
     assert not api.github.posts
 
@@ -127,15 +127,15 @@ def test_edits_are_checked_against_the_project(api: Api) -> None:
     draft = _triage(api)
     url = f"/v1/drafts/{draft['id']}/edit"
     unknown = api.client.post(url, headers=api.reviewer,
-                              json={"content": {"text": "x", "labels": ["urgent!!"]}})
+                              json={"content": {"text": "x", "labels": ["urgent!!"]}, "base_revision": 1})
     assert unknown.status_code == 422
     error = unknown.json()["error"]
     assert "urgent!!" in error["message"] and "bug" in error["fix"]
     stray = api.client.post(url, headers=api.reviewer,
-                            json={"content": {"text": "x", "duplicates": [99999]}})
+                            json={"content": {"text": "x", "duplicates": [99999]}, "base_revision": 1})
     assert stray.status_code == 422 and "#99999" in stray.json()["error"]["message"]
     extra = api.client.post(url, headers=api.reviewer,
-                            json={"content": {"text": "x", "html": "<script>"}})
+                            json={"content": {"text": "x", "html": "<script>"}, "base_revision": 1})
     assert extra.status_code == 422
     assert api.client.get(f"/v1/drafts/{draft['id']}", headers=api.bot).json()["revision"] == 1
 
@@ -265,8 +265,10 @@ def test_release_notes_from_a_change_list(api: Api) -> None:
     assert early.json()["status"] == "failed" and "approve" in early.json()["error"]
     edited = text.replace("Drop Python 3.8 support", "Python 3.8 is no longer supported")
     api.client.post(f"/v1/drafts/{draft['id']}/edit", headers=api.reviewer, json={
-        "content": {"text": edited, "translation": draft["content"]["translation"]}})
-    api.client.post(f"/v1/drafts/{draft['id']}/approve", headers=api.reviewer)
+        "content": {"text": edited, "translation": draft["content"]["translation"]},
+        "base_revision": 1})
+    api.client.post(f"/v1/drafts/{draft['id']}/approve", headers=api.reviewer,
+                    json={"revision": 2})
     posts = {}
     for channel in ("blog", "social", "mail"):
         made = api.client.post("/v1/drafts/announcement?wait=true", headers=api.bot, json={
@@ -298,6 +300,48 @@ def test_idempotency_key_and_filters(api: Api) -> None:
     assert [d["id"] for d in by_language] == [zh["id"]]
     bad_filter = api.client.get("/v1/drafts?status=lost", headers=api.bot)
     assert bad_filter.status_code == 422
+
+
+@pytest.mark.slow
+def test_approval_names_the_revision_the_reviewer_saw(api: Api) -> None:
+    draft = _triage(api)
+    url = f"/v1/drafts/{draft['id']}"
+    unseen = api.client.post(f"{url}/approve", headers=api.reviewer)
+    assert unseen.status_code == 422 and "required" in unseen.text  # no body: not an approval
+    blind = api.client.post(f"{url}/edit", headers=api.reviewer, json={
+        "content": {"text": "edited without a base"}})
+    assert blind.status_code == 422 and "base_revision" in blind.text
+    api.client.post(f"{url}/edit", headers=api.reviewer, json={
+        "content": {"text": "a second reviewer's edit"}, "base_revision": 1})
+    stale = api.client.post(f"{url}/approve", headers=api.reviewer, json={"revision": 1})
+    assert stale.status_code == 409 and "revision 2" in stale.json()["error"]["message"]
+    assert api.client.get(url, headers=api.bot).json()["status"] == "pending_review"
+
+
+@pytest.mark.slow
+def test_an_idempotency_key_is_scoped_to_its_route_and_body(api: Api) -> None:
+    headers = {**api.bot, "Idempotency-Key": "k-1"}
+    first = api.client.post("/v1/drafts/triage", json={"issue": ISSUE}, headers=headers)
+    assert first.status_code == 202
+    other_kind = api.client.post("/v1/drafts/newcomer-guide", headers=headers,
+                                 json={"interest": "storage engine"})
+    assert other_kind.status_code == 409 and "another request" in other_kind.text
+    other_body = api.client.post("/v1/drafts/triage", headers=headers,
+                                 json={"issue": {**ISSUE, "title": "something else"}})
+    assert other_body.status_code == 409
+    again = api.client.post("/v1/drafts/triage", json={"issue": ISSUE}, headers=headers)
+    assert again.json()["id"] == first.json()["id"]
+    assert len(api.client.get("/v1/drafts", headers=api.bot).json()["items"]) == 1
+
+
+@pytest.mark.slow
+def test_bot_keys_read_the_issue_with_secrets_redacted(api: Api) -> None:
+    leaked = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    draft = _triage(api, {**ISSUE, "body": f"{ISSUE['body']}\nGITHUB_TOKEN={leaked}"})
+    url = f"/v1/drafts/{draft['id']}"
+    assert leaked not in api.client.get(url, headers=api.bot).text
+    assert leaked not in json.dumps(draft["input"])  # the ?wait=true answer too
+    assert leaked in api.client.get(url, headers=api.reviewer).json()["input"]["body"]
 
 
 @pytest.mark.slow
@@ -362,6 +406,30 @@ def test_github_webhook_drafts_once_per_delivery(api: Api) -> None:
     record = api.ctx.drafts().get(body["draft_id"])
     assert record.input["number"] == 12 and record.input["repo"] == REPO
     assert record.requested_by == "github-webhook"
+
+
+@pytest.mark.slow
+def test_a_delivery_cut_off_before_its_draft_is_acted_on_when_redelivered(api: Api) -> None:
+    payload = {"action": "opened", "repository": {"full_name": REPO},
+               "issue": {**ISSUE, "number": 13, "user": {"login": "bob"}}}
+    assert api.ctx.drafts().list() == []
+    from assistant.store.deliveries import DeliveryStore
+
+    DeliveryStore(api.ctx.drafts().engine).first_time("d-killed", "issues")  # then killed
+    status, body = _deliver(api, "issues", payload, "d-killed")  # GitHub's redelivery
+    assert status == 202 and body["status"] == "queued" and body["draft_id"]
+    status, again = _deliver(api, "issues", payload, "d-killed")
+    assert status == 200 and again["status"] == "duplicate"
+
+
+@pytest.mark.slow
+def test_a_deeply_nested_signed_body_is_a_clear_400(api: Api) -> None:
+    body = ("[" * 100_000 + "]" * 100_000).encode()
+    response = api.client.post("/v1/webhooks/github", content=b'{"a": ' + body + b"}", headers={
+        "X-GitHub-Event": "issues", "X-GitHub-Delivery": "d-deep",
+        "X-Hub-Signature-256": _signed(b'{"a": ' + body + b"}", SECRET),
+        "content-type": "application/json"})
+    assert response.status_code in (400, 422) and response.json()["error"]["fix"]
 
 
 @pytest.mark.slow

@@ -85,11 +85,20 @@ def test_ingest_search_and_triage_json(tmp_path: Path, example_dir: Path) -> Non
     reply = tmp_path / "reply.md"
     reply.write_text("Run `kvlite unlock` to remove the stale LOCK file.")
     edited = devrel("drafts", "edit", str(draft["id"]), "--text-file", str(reply), "--as", "mia",
-                    data_dir=tmp_path)
+                    "--base-revision", "1", data_dir=tmp_path)
     assert edited.returncode == 0 and "revision 2" in edited.stdout, edited.stderr
+    _one_line_error(devrel("drafts", "edit", str(draft["id"]), "--text-file", str(reply),
+                           "--base-revision", "1", data_dir=tmp_path), "your edit started from 1")
     _one_line_error(devrel("drafts", "reject", str(draft["id"]), "--reason", " ",
                            data_dir=tmp_path), "needs a reason")
-    assert devrel("drafts", "approve", str(draft["id"]), data_dir=tmp_path).returncode == 0
+    shown_text = devrel("drafts", "show", str(draft["id"]), data_dir=tmp_path).stdout
+    assert "Run kvlite unlock" in shown_text.replace("`", "") and "--revision 2" in shown_text
+    unseen = devrel("drafts", "approve", str(draft["id"]), data_dir=tmp_path)
+    assert unseen.returncode != 0 and "--revision" in unseen.stderr  # approval names a revision
+    _one_line_error(devrel("drafts", "approve", str(draft["id"]), "--revision", "1",
+                           data_dir=tmp_path), "is at revision 2, not 1")
+    assert devrel("drafts", "approve", str(draft["id"]), "--revision", "2",
+                  data_dir=tmp_path).returncode == 0
     _one_line_error(devrel("drafts", "publish", str(draft["id"]), data_dir=tmp_path),
                     "pasted text")  # no GitHub issue behind it: nothing to post to
     shown = json.loads(devrel("drafts", "show", str(draft["id"]), "--json",

@@ -85,7 +85,7 @@ def test_a_server_error_is_retried_and_the_comment_posted_once(settings: Setting
         assert published.created and len(fake.comments[7]) == 1
         assert len(_comment_posts(fake)) == 3  # 502, 429, then the one that worked
         assert waits == ["server error 502", "secondary rate limit"]
-        assert _comment_listings(fake) == 2  # checked again before the retry after the 502
+        assert _comment_listings(fake) == 3  # checked again after each wait (502, then 429)
 
 
 def test_a_timed_out_post_that_went_through_is_not_posted_again(settings: Settings) -> None:

@@ -193,7 +193,7 @@ def test_two_api_processes_and_two_workers_share_the_work(
 
     b.headers["Authorization"] = f"Bearer {reviewer}"
     for draft_id in ids:
-        response = b.post(f"/v1/drafts/{draft_id}/approve")
+        response = b.post(f"/v1/drafts/{draft_id}/approve", json={"revision": 1})
         assert response.status_code == 200, response.text
     for draft_id in ids:
         draft = a.get(f"/v1/drafts/{draft_id}").json()

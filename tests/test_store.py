@@ -1,3 +1,4 @@
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -62,7 +63,7 @@ def _lifecycle(store: DraftStore) -> None:
     approved = store.approve(draft.id, "rev", revision=2)
     assert approved.status == "approved" and approved.approved_revision == 2
     with pytest.raises(Conflict):
-        store.edit(draft.id, DraftContent(text="after approval"), "rev")
+        store.edit(draft.id, DraftContent(text="after approval"), "rev", base_revision=2)
     token = store.lock_publish(draft.id, 60)
     with pytest.raises(Conflict, match="being published"):
         store.lock_publish(draft.id, 60)
@@ -146,7 +147,8 @@ def test_racing_claims_have_one_winner(store: DraftStore) -> None:
 
 def test_revisions_and_review(store: DraftStore) -> None:
     draft_id = _drafted(store, labels=["bug"])
-    assert store.edit(draft_id, DraftContent(text="v2"), "rev", note="shorter").revision == 2
+    assert store.edit(draft_id, DraftContent(text="v2"), "rev", note="shorter",
+                      base_revision=1).revision == 2
     with pytest.raises(Conflict, match="revision 2"):
         store.edit(draft_id, DraftContent(text="v3"), "other", base_revision=1)
     assert [r.number for r in store.revisions(draft_id)] == [1, 2]
@@ -155,7 +157,7 @@ def test_revisions_and_review(store: DraftStore) -> None:
     rejected = store.reject(draft_id, "rev", "off topic")
     assert rejected.status == "rejected" and rejected.reject_reason == "off topic"
     with pytest.raises(Conflict):
-        store.approve(draft_id, "rev")
+        store.approve(draft_id, "rev", revision=2)
     assert store.counts() == {"rejected": 1}
 
 
@@ -190,3 +192,74 @@ def test_dedupe_and_filters(store: DraftStore) -> None:
     assert [d.id for d in store.list(kind="release_notes")] == [other.id]
     assert [d.id for d in store.list(project="kvlite", status="queued")] == [first.id]
     assert store.counts(project="other") == {"queued": 1}
+
+
+def test_review_is_refused_while_a_publish_holds_a_live_lease(store: DraftStore) -> None:
+    draft_id = _drafted(store)
+    store.approve(draft_id, "rev", revision=1)
+    token = store.lock_publish(draft_id, 60)
+    with pytest.raises(Conflict, match="being published"):
+        store.reject(draft_id, "other", "wrong")
+    assert store.renew_publish(draft_id, token, 60)
+    assert not store.renew_publish(draft_id, "not-the-token", 60)
+    store.publish_failed(draft_id, "rev", "GitHub down", token)
+    assert store.reject(draft_id, "other", "wrong").status == "rejected"  # idle again
+    assert not store.renew_publish(draft_id, token, 60)  # a rejected draft is nobody's
+
+
+def test_a_draft_without_a_stored_revision_cannot_be_approved(store: DraftStore) -> None:
+    draft = store.create(kind="triage", project="kvlite", title="t", input={},
+                         status=DraftStatus.PENDING_REVIEW)  # revision 0: nothing to read
+    with pytest.raises(Conflict):
+        store.approve(draft.id, "rev", revision=0)
+    assert store.get(draft.id).status == "pending_review"
+
+
+def test_an_idempotency_key_answers_only_the_request_it_was_made_for(store: DraftStore) -> None:
+    first = store.create(kind="triage", project="kvlite", title="t", input={"a": 1},
+                         dedupe_key="api:1:k", request_hash="h1")
+    again = store.create(kind="triage", project="kvlite", title="t", input={"a": 1},
+                         dedupe_key="api:1:k", request_hash="h1")
+    assert again.id == first.id
+    with pytest.raises(Conflict, match="another request"):
+        store.create(kind="release_notes", project="kvlite", title="r", input={},
+                     dedupe_key="api:1:k", request_hash="h2")
+    assert len(store.list()) == 1
+
+
+def test_drafts_completed_before_revisions_existed_get_revision_1(
+        store_settings: Settings) -> None:
+    """A database at 0003 holding drafts made under 0001 (output, no revision) upgrades to
+    drafts a reviewer can approve and publish."""
+    from alembic import command
+    from alembic.config import Config
+
+    from assistant.store.db import MIGRATIONS, make_engine
+
+    engine = make_engine(store_settings.database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+    output = {"reply_markdown": "Run `kvlite unlock`.", "reply_en": None, "reply_needed": True,
+              "labels": [{"name": "bug", "confidence": 0.9}],
+              "duplicates": [{"number": 12, "title": "x", "score": 0.8}]}
+    with engine.begin() as connection:
+        for status, out in (("pending_review", output), ("pending_review", {"summary": "x"}),
+                            ("failed", None)):
+            connection.execute(text(
+                "INSERT INTO drafts (kind, project, status, title, input, output, sources, "
+                "created_at, updated_at, attempts, revision) VALUES ('triage', 'kvlite', "
+                ":status, 't', '{}', :output, '[]', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0, 0)"),
+                {"status": status, "output": None if out is None else json.dumps(out)})
+    engine.dispose()
+    store = DraftStore.open(store_settings)
+    ok, empty, failed = sorted(d.id for d in store.list())
+    revision = store.content(ok)
+    assert revision.number == 1 and revision.content.text == "Run `kvlite unlock`."
+    assert revision.content.labels == ["bug"] and revision.content.duplicates == [12]
+    assert store.approve(ok, "rev", revision=1).approved_revision == 1
+    assert store.get(empty).status == "failed" and store.get(failed).status == "failed"
+    assert store.revisions(empty) == []
+    store.engine.dispose()

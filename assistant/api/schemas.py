@@ -75,12 +75,18 @@ class EditRequest(BaseModel):
     }]})
 
     content: DraftContent
-    base_revision: int | None = Field(None, ge=1)
+    base_revision: int = Field(..., ge=1, le=1_000_000, description=(
+        "The revision the edit started from; a 409 when someone saved another since."))
     note: str | None = Field(None, max_length=2000)
 
 
 class ApproveRequest(BaseModel):
-    revision: int | None = Field(None, ge=1, description="The revision reviewed (must be newest).")
+    """Approval names the revision the reviewer read: a 409 when the draft moved on since."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"revision": 2}]})
+
+    revision: int = Field(..., ge=1, le=1_000_000,
+                          description="The revision reviewed (must be the newest).")
 
 
 class RejectRequest(BaseModel):

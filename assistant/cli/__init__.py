@@ -68,14 +68,17 @@ def main() -> None:
     except DevrelError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         err_console.print("aborted")
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+    except (click.exceptions.Exit, typer.Exit) as exc:
+        sys.exit(getattr(exc, "exit_code", 0))
+    except (click.ClickException, typer.TyperException) as exc:  # typer bundles its own click
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()  # a usage error: what is wrong and the usage line
+        sys.exit(getattr(exc, "exit_code", 2))
     except Exception as exc:
         if debug:
             raise

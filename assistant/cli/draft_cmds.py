@@ -14,15 +14,26 @@ from assistant.errors import InvalidInput
 from assistant.forge.github import build_forge, parse_issue_ref
 from assistant.forge.shapes import IssueInput, issue_from_json_file
 from assistant.services import review
-from assistant.store.drafts import DraftContent, DraftRecord
+from assistant.store.drafts import DraftContent, DraftRecord, RevisionRecord
 from assistant.store.models import DraftKind
 
 drafts_app = typer.Typer(no_args_is_help=True)
 
 
-def render_draft(record: DraftRecord) -> str:
-    """A stored draft as Markdown for a terminal: reply, labels, duplicates, missing info."""
-    output = record.output or {}
+def render_draft(record: DraftRecord, revision: RevisionRecord | None = None) -> str:
+    """A stored draft as Markdown for a terminal: reply, labels, duplicates, missing info.
+
+    With ``revision``, the reply, translation and labels are that revision's (what approving
+    it would publish), not the model's first draft.
+    """
+    output = dict(record.output or {})
+    if revision is not None:
+        content = revision.content
+        confidence_of = {lb["name"]: lb.get("confidence") for lb in output.get("labels") or []}
+        output["labels"] = [{"name": n, "confidence": confidence_of.get(n)}
+                            for n in content.labels]
+        output["reply_markdown"], output["reply_en"] = content.text, content.translation
+        output["reply_needed"] = bool(content.text.strip()) or output.get("reply_needed", True)
     confidence = f" · confidence {record.confidence:.2f}" if record.confidence is not None else ""
     head = (
         f"### Draft #{record.id} · {record.kind} · {record.project} · {record.status}"
@@ -36,7 +47,8 @@ def render_draft(record: DraftRecord) -> str:
     labels = output.get("labels") or []
     if labels:
         lines.append("**Labels:** " + ", ".join(
-            f"`{lb['name']}` {lb['confidence']:.2f}" for lb in labels) + "\n")
+            f"`{lb['name']}`" + (f" {lb['confidence']:.2f}" if lb.get("confidence") is not None
+                                 else "") for lb in labels) + "\n")
     elif output.get("labels_abstained"):
         lines.append("**Labels:** none above the threshold (abstained)\n")
     for dup in output.get("duplicates") or []:
@@ -58,12 +70,16 @@ def render_draft(record: DraftRecord) -> str:
         f"{output.get('seconds')} s" + (" · template fallback" if output.get("fallback") else "")
         + "*"
     )
+    if revision is not None:
+        lines.append(f"\n\n**Revision {revision.number}** (by {revision.author})"
+                     + (f" · approve it with `devrel drafts approve {record.id} --revision "
+                        f"{revision.number}`" if record.status == "pending_review" else ""))
     return "\n".join(lines)
 
 
-def print_draft(record: DraftRecord) -> None:
+def print_draft(record: DraftRecord, revision: RevisionRecord | None = None) -> None:
     """A stored draft on the terminal, wrapped, with link targets shown."""
-    console.print(Markdown(render_draft(record), hyperlinks=False), soft_wrap=False)
+    console.print(Markdown(render_draft(record, revision), hyperlinks=False), soft_wrap=False)
 
 
 def show_record(record: DraftRecord, as_json: bool) -> None:
@@ -151,8 +167,16 @@ def list_drafts(
 def show(
     ctx: typer.Context, draft_id: int, as_json: bool = typer.Option(False, "--json")
 ) -> None:
-    """One draft with its reply and sources."""
-    show_record(app_context(ctx).drafts().get(draft_id), as_json)
+    """One draft: its newest revision (what approving it publishes) and its sources."""
+    store = app_context(ctx).drafts()
+    record = store.get(draft_id)
+    revision = store.content(draft_id) if record.revision else None
+    if as_json:
+        data = record.model_dump(mode="json") | {
+            "content": revision.content.model_dump(mode="json") if revision else None}
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print_draft(record, revision)
 
 
 def _reviewer(name: str | None) -> str:
@@ -165,9 +189,15 @@ ReviewerOption = typer.Option(None, "--as", help="Your name for the audit log (d
 
 
 @drafts_app.command("approve")
-def approve(ctx: typer.Context, draft_id: int, reviewer: str | None = ReviewerOption) -> None:
-    """Approve a draft's newest revision."""
-    record = review.approve_draft(app_context(ctx), draft_id, _reviewer(reviewer))
+def approve(
+    ctx: typer.Context, draft_id: int,
+    revision: int = typer.Option(..., "--revision", min=1,
+                                 help="The revision you reviewed (`devrel drafts show` names "
+                                      "it); refused if the draft has moved on."),
+    reviewer: str | None = ReviewerOption,
+) -> None:
+    """Approve the revision of a draft you reviewed."""
+    record = review.approve_draft(app_context(ctx), draft_id, _reviewer(reviewer), revision)
     console.print(f"draft {record.id} approved (revision {record.approved_revision})")
 
 
@@ -189,11 +219,14 @@ def edit(
                                    exists=True, dir_okay=False),
     labels: str | None = typer.Option(None, help="Comma-separated labels (default: unchanged)."),
     note: str | None = typer.Option(None, help="Why you edited."),
+    base_revision: int = typer.Option(..., "--base-revision", min=1,
+                                      help="The revision your edit starts from; refused if "
+                                           "someone saved another since."),
     reviewer: str | None = ReviewerOption,
 ) -> None:
-    """Save an edit as a new revision."""
+    """Save an edit of a revision as a new revision."""
     app = app_context(ctx)
-    current = app.drafts().content(draft_id).content
+    current = app.drafts().content(draft_id, base_revision).content
     try:
         text = text_file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -202,7 +235,8 @@ def edit(
     if labels is not None:
         update["labels"] = [name.strip() for name in labels.split(",") if name.strip()]
     content = DraftContent.model_validate(current.model_dump() | update)
-    record = review.edit_draft(app, draft_id, content, _reviewer(reviewer), note)
+    record = review.edit_draft(app, draft_id, content, _reviewer(reviewer), note,
+                               base_revision=base_revision)
     console.print(f"draft {record.id} is at revision {record.revision}")
 
 

@@ -37,15 +37,16 @@ def parse_input(kind: Kind, data: BaseModel | dict[str, Any]) -> BaseModel:
 
 def request_draft(
     ctx: AppContext, kind: str, data: BaseModel | dict[str, Any], *, project: str | None,
-    requested_by: str, dedupe_key: str | None = None,
+    requested_by: str, dedupe_key: str | None = None, request_hash: str | None = None,
 ) -> DraftRecord:
-    """Check the input and store a queued draft (the caller enqueues it)."""
+    """Check the input and store a queued draft (the caller enqueues it). With a
+    ``request_hash``, a ``dedupe_key`` taken by a different request is a Conflict."""
     spec = get_kind(kind)
     request = parse_input(spec, data)
     return ctx.drafts().create(
         kind=spec.name, project=project or ctx.settings.project, title=spec.title(request),
         input=request.model_dump(mode="json"), requested_by=requested_by,
-        dedupe_key=dedupe_key,
+        dedupe_key=dedupe_key, request_hash=request_hash,
     )
 
 

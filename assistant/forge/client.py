@@ -14,7 +14,9 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -23,17 +25,38 @@ from assistant.settings import GitHubSettings
 
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# git check-ref-format's rules, and nothing a URL path would read as structure.
+_BAD_REF = re.compile(r"\.\.|//|@\{|[\x00-\x20\x7f~^:?*\[\\#%]|^[/.-]|[/.]$|\.lock(?:/|$)|/\.")
 RETRIES = 5
+KEEPALIVE_S = 10.0  # a held lease is renewed at least this often while waiting
 
 Wait = Callable[[float, str], None]
 Fetch = Callable[[str, dict[str, Any] | None], httpx.Response]
 
 
 def check_repo(repo: str) -> str:
-    """An ``owner/name`` or a clear error."""
-    if not _REPO.match(repo or ""):
+    """An ``owner/name`` or a clear error (``.`` and ``..`` are path steps, not names)."""
+    if not _REPO.match(repo or "") or any(part in (".", "..") for part in repo.split("/")):
         raise InvalidInput(f"{repo!r} is not a GitHub repository name.", fix="use OWNER/NAME")
     return repo
+
+
+def ref_path(ref: str) -> str:
+    """A git ref (tag, branch, SHA) made safe to put in a URL path, or a clear error."""
+    if not ref or len(ref) > 250 or _BAD_REF.search(ref):
+        raise InvalidInput(f"{ref!r} is not a git ref.",
+                           fix="use a tag, branch or commit SHA (e.g. v1.2.0)")
+    return quote(ref, safe="/")
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A lease the caller holds while it writes (a publish): ``renew`` extends it or raises when
+    it is lost; it runs before every attempt and during waits. A single wait longer than
+    ``max_wait_s`` stops the call instead of outliving the lease."""
+
+    renew: Callable[[], None]
+    max_wait_s: float
 
 
 class GitHubClient:
@@ -73,8 +96,14 @@ class GitHubClient:
     def close(self) -> None:
         self._http.close()
 
-    def _wait(self, seconds: float, why: str) -> None:
+    def _wait(self, seconds: float, why: str, hold: Hold | None = None) -> None:
         seconds = max(0.0, seconds)
+        if hold is not None and seconds > hold.max_wait_s:
+            raise ProviderUnavailable(
+                f"GitHub asked to wait {seconds:.0f}s ({why}), longer than a publish may hold "
+                f"its lease ({hold.max_wait_s:.0f}s); nothing more was sent.",
+                fix="publish again later: what was posted is found, not posted twice",
+            )
         if self.waited + seconds > self._max_wait:
             raise ProviderUnavailable(
                 f"GitHub asked to wait {seconds:.0f}s more ({why}), past the "
@@ -84,7 +113,14 @@ class GitHubClient:
         if self._on_wait:
             self._on_wait(seconds, why)
         self.waited += seconds
-        self._sleep(seconds)
+        if hold is None:
+            self._sleep(seconds)
+            return
+        while seconds > 0:  # in slices, renewing the lease between them
+            step = min(seconds, KEEPALIVE_S)
+            self._sleep(step)
+            seconds -= step
+            hold.renew()
 
     def get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
         """GET with rate-limit waits and retries; raises a one-line error for fatal answers."""
@@ -116,16 +152,18 @@ class GitHubClient:
         json: Any = None,
         retries: int = RETRIES,
         before_retry: Callable[[], None] | None = None,
+        hold: Hold | None = None,
     ) -> httpx.Response:
         """Any call, with the rate-limit waits and retries of ``get``; a fatal answer raises a
         ForgeError naming the status, GitHub's message and the fix.
 
-        ``before_retry`` runs before each retry after a failure the server may have acted on
-        (timeout, dropped connection, 5xx): a write that is not idempotent checks there whether
-        it took effect, and raises to stop.
+        ``before_retry`` runs before each retry after any wait (a failure the server may have
+        acted on, or a rate limit during which another writer may have acted): a write that is
+        not idempotent checks there whether it took effect, and raises to stop. ``hold`` is
+        renewed before every attempt and while waiting.
         """
         response = self._send(method, url, params=params, json=json, retries=retries,
-                              before_retry=before_retry)
+                              before_retry=before_retry, hold=hold)
         if response.status_code >= 400:
             raise forge_error(method, url, response)
         return response
@@ -139,12 +177,19 @@ class GitHubClient:
         json: Any = None,
         retries: int = RETRIES,
         before_retry: Callable[[], None] | None = None,
+        hold: Hold | None = None,
     ) -> httpx.Response:
         """The answer once it is neither a rate limit nor a transient failure."""
         backoff = self._backoff
         secondary = 60.0
         attempt = 0
+        waited = False
         while True:
+            if waited and before_retry:
+                before_retry()
+            waited = True  # every pass after this one follows a wait
+            if hold is not None:
+                hold.renew()
             try:
                 self.requests += 1
                 response = self._http.request(method, url, params=params, json=json)
@@ -155,10 +200,8 @@ class GitHubClient:
                         f"Cannot reach {self._http.base_url}: {type(exc).__name__}.",
                         fix="check the network or github.api_url",
                     ) from None
-                self._wait(backoff, f"connection failed: {type(exc).__name__}")
+                self._wait(backoff, f"connection failed: {type(exc).__name__}", hold)
                 backoff *= 2
-                if before_retry:
-                    before_retry()
                 continue
             status = response.status_code
             headers = response.headers
@@ -167,12 +210,14 @@ class GitHubClient:
                 or status == 429 or "rate limit" in response.text.lower()
             ):
                 if headers.get("retry-after"):
-                    self._wait(float(headers["retry-after"]), "secondary rate limit")
+                    self._wait(_seconds(headers["retry-after"], 60.0), "secondary rate limit",
+                               hold)
                 elif headers.get("x-ratelimit-remaining") == "0":
-                    reset = float(headers.get("x-ratelimit-reset", time.time() + 60))
-                    self._wait(reset - time.time() + 1, "rate limit reached, waiting for reset")
+                    reset = _seconds(headers.get("x-ratelimit-reset"), time.time() + 60)
+                    self._wait(reset - time.time() + 1, "rate limit reached, waiting for reset",
+                               hold)
                 else:
-                    self._wait(secondary, "secondary rate limit")
+                    self._wait(secondary, "secondary rate limit", hold)
                     secondary *= 2
                 continue
             if status >= 500:
@@ -181,10 +226,8 @@ class GitHubClient:
                     raise ProviderUnavailable(
                         f"GitHub keeps answering {status}.", fix="try again later"
                     )
-                self._wait(backoff, f"server error {status}")
+                self._wait(backoff, f"server error {status}", hold)
                 backoff *= 2
-                if before_retry:
-                    before_retry()
                 continue
             return response
 
@@ -220,6 +263,15 @@ class GitHubClient:
         """All comments of one issue or PR, oldest first."""
         url = f"/repos/{check_repo(repo)}/issues/{number}/comments"
         return [c for page in self.paginate(url, {"per_page": 100}) for c in page]
+
+
+def _seconds(value: str | None, default: float) -> float:
+    """A header's number of seconds (a malformed one counts as ``default``)."""
+    try:
+        number = float(value) if value is not None else default
+    except ValueError:
+        return default
+    return number if number == number and abs(number) < 1e10 else default  # NaN, inf
 
 
 def github_message(response: httpx.Response) -> str:

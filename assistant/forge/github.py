@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from assistant.errors import ForgeError, InvalidInput
-from assistant.forge.client import GitHubClient, check_repo
+from assistant.forge.client import GitHubClient, Hold, check_repo
 from assistant.forge.shapes import IssueInput, issue_from_json
 from assistant.settings import Settings
 
@@ -40,10 +40,13 @@ class Forge(Protocol):
     def get_issue(self, repo: str, number: int) -> IssueInput: ...
 
     def publish_comment(
-        self, repo: str, number: int, body: str, marker: str
+        self, repo: str, number: int, body: str, marker: str, hold: Hold | None = None
     ) -> PublishedComment: ...
 
-    def add_labels(self, repo: str, number: int, labels: list[str]) -> list[str]: ...
+    def add_labels(self, repo: str, number: int, labels: list[str],
+                   hold: Hold | None = None) -> list[str]: ...
+
+    def find_comment(self, repo: str, number: int, marker: str) -> PublishedComment | None: ...
 
     @property
     def client(self) -> GitHubClient:
@@ -66,6 +69,7 @@ class GitHubForge:
 
     def __init__(self, settings: Settings, **client_options: object) -> None:
         self._client = GitHubClient(settings.github, **client_options)  # type: ignore[arg-type]
+        self._login: str | None = None
 
     @property
     def client(self) -> GitHubClient:
@@ -79,35 +83,40 @@ class GitHubForge:
         issue = issue_from_json(data, f"{repo}#{number}")
         return issue.model_copy(update={"repo": issue.repo or repo})
 
-    def publish_comment(self, repo: str, number: int, body: str, marker: str) -> PublishedComment:
+    def publish_comment(self, repo: str, number: int, body: str, marker: str,
+                        hold: Hold | None = None) -> PublishedComment:
         """Post ``body`` followed by ``marker`` once per marker.
 
-        A comment already carrying the marker is returned (``created=False``). A post whose
-        answer was lost (timeout, 5xx) is retried only if the marker is still absent; found
-        then, it was this call's post (``created=True``).
+        Only a comment by the token's own account counts as carrying the marker: anyone can
+        write the marker's text in a comment. One found first is returned
+        (``created=False``). After any wait (a lost answer, a rate limit) the post is retried
+        only if the marker is still absent; found then, it was this call's post
+        (``created=True``). ``hold`` is renewed before every request and while waiting.
         """
         if not marker.strip():
             raise InvalidInput("A comment needs a marker to be published once.",
                                fix="pass a marker such as <!-- devrel-assistant:draft-42 -->")
         url = self._issue_url(repo, number, "comments")
         self._require_token(f"comment on {repo}#{number}")
-        if found := self._find_comment(url, marker):
+        login = self.own_login(hold)
+        if found := self._find_comment(url, marker, login, hold):
             return _published(found, created=False)
 
         def check_posted() -> None:
-            if comment := self._find_comment(url, marker):
+            if comment := self._find_comment(url, marker, login, hold):
                 raise _AlreadyPosted(comment)
 
         try:
             response = self._client.request(
                 "POST", url, json={"body": f"{body}\n\n{marker}"}, retries=WRITE_RETRIES,
-                before_retry=check_posted,
+                before_retry=check_posted, hold=hold,
             )
         except _AlreadyPosted as posted:
             return _published(posted.comment, created=True)
         return _published(response.json(), created=True)
 
-    def add_labels(self, repo: str, number: int, labels: list[str]) -> list[str]:
+    def add_labels(self, repo: str, number: int, labels: list[str],
+                   hold: Hold | None = None) -> list[str]:
         """Add ``labels`` (adding twice is harmless); the issue's label names afterwards.
         No labels: no request, and ``[]``."""
         if not labels:
@@ -115,7 +124,7 @@ class GitHubForge:
         url = self._issue_url(repo, number, "labels")
         self._require_token(f"label {repo}#{number}")
         data = self._client.request("POST", url, json={"labels": list(labels)},
-                                    retries=WRITE_RETRIES).json()
+                                    retries=WRITE_RETRIES, hold=hold).json()
         if not isinstance(data, list):
             raise ForgeError(f"GitHub answered POST {url} with a {type(data).__name__}.",
                              fix="check github.api_url")
@@ -133,11 +142,34 @@ class GitHubForge:
                              fix="set DEVREL_GITHUB__TOKEN or GITHUB_TOKEN to a token that can "
                                  "write issues")
 
-    def _find_comment(self, url: str, marker: str) -> dict[str, Any] | None:
-        fetch = partial(self._client.request, "GET")
+    def find_comment(self, repo: str, number: int, marker: str) -> PublishedComment | None:
+        """The own account's comment carrying ``marker``, if one was posted."""
+        url = self._issue_url(repo, number, "comments")
+        found = self._find_comment(url, marker, self.own_login())
+        return _published(found, created=True) if found else None
+
+    def own_login(self, hold: Hold | None = None) -> str:
+        """The login of the account the token belongs to (asked once)."""
+        if self._login is None:
+            data = self._client.request("GET", "/user", hold=hold).json()
+            login = data.get("login") if isinstance(data, dict) else None
+            if not isinstance(login, str) or not login:
+                raise ForgeError("GitHub did not say whose token this is (GET /user).",
+                                 fix="use a token of the account that publishes")
+            self._login = login
+        return self._login
+
+    def _find_comment(self, url: str, marker: str, login: str,
+                      hold: Hold | None = None) -> dict[str, Any] | None:
+        """The first comment by ``login`` that carries ``marker``."""
+        fetch = partial(self._client.request, "GET", hold=hold)
         for page in self._client.paginate(url, {"per_page": 100}, fetch=fetch):
             for comment in page:
-                if isinstance(comment, dict) and marker in str(comment.get("body") or ""):
+                if not isinstance(comment, dict) or marker not in str(comment.get("body") or ""):
+                    continue
+                author = comment.get("user")
+                if isinstance(author, dict) and str(author.get("login", "")).lower() == \
+                        login.lower():
                     return comment
         return None
 

@@ -38,12 +38,12 @@ def check_role(have: Role, need: Role) -> None:
 
 
 def create_draft(ctx: AppContext, queue: Queue, kind: str, data: BaseModel | dict[str, Any], *,
-                 project: str | None, requested_by: str,
-                 dedupe_key: str | None = None) -> DraftRecord:
+                 project: str | None, requested_by: str, dedupe_key: str | None = None,
+                 request_hash: str | None = None) -> DraftRecord:
     """Store a checked draft request and enqueue it; if enqueueing fails, the draft is stored
     already and the workers' sweep enqueues it."""
     record = request_draft(ctx, kind, data, project=project, requested_by=requested_by,
-                           dedupe_key=dedupe_key)
+                           dedupe_key=dedupe_key, request_hash=request_hash)
     if record.status == DraftStatus.QUEUED:
         try:
             queue.submit([record.id])

@@ -5,19 +5,56 @@ Nothing reaches GitHub except the approved revision of an approved draft.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from assistant.context import AppContext
 from assistant.errors import Conflict, DevrelError, InvalidInput
-from assistant.forge.github import Forge, build_forge
+from assistant.forge.client import Hold, check_repo
+from assistant.forge.github import Forge, PublishedComment, build_forge
 from assistant.project_files import load_project_files
 from assistant.store.drafts import DraftContent, DraftRecord
 from assistant.store.models import DraftKind, DraftStatus
+from assistant.store.server_secrets import server_secret
 
 PUBLISH_LEASE_S = 120.0
+# A publish waits out a rate limit only while its lease safely outlives the wait.
+PUBLISH_MAX_WAIT_S = PUBLISH_LEASE_S / 2
+MARKER_SECRET = "publish-marker"
 
 
-def publish_marker(draft_id: int) -> str:
-    """The hidden line that makes a published comment findable (and publishing idempotent)."""
-    return f"<!-- devrel-assistant:draft-{draft_id} -->"
+def publish_marker(draft_id: int, key: bytes) -> str:
+    """The hidden line that makes a published comment findable (and publishing idempotent).
+
+    It carries an HMAC of the draft id under the server's own key, so nobody who can comment
+    can write the marker of a draft ahead of its publish.
+    """
+    tag = hmac.new(key, f"draft-{draft_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"<!-- devrel-assistant:draft-{draft_id}:{tag} -->"
+
+
+def publish_target(ctx: AppContext, record: DraftRecord) -> tuple[str, int]:
+    """Where an approved triage draft may post: its issue, in the project's own repository.
+
+    The repository and number come from the draft's input, which a bot key chose; a reviewer's
+    approval must not post anywhere else than the project the draft belongs to.
+    """
+    repo, number = record.input.get("repo"), record.input.get("number")
+    if not repo or not number:
+        raise Conflict(f"Draft {record.id} was made from pasted text, not a GitHub issue.",
+                       fix="copy the approved reply and post it by hand")
+    configured = ctx.settings.project_settings(record.project).repo
+    if not configured:
+        raise Conflict(f"Project {record.project!r} has no repository configured to publish to.",
+                       fix=f"set projects.{record.project}.repo to OWNER/NAME")
+    if not isinstance(repo, str) or repo.lower() != configured.lower():
+        raise Conflict(
+            f"Draft {record.id} is about {repo!r}, not {configured}, the repository of project "
+            f"{record.project!r}.", fix="publish drafts only to their project's repository")
+    if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
+        raise Conflict(f"Draft {record.id} names no valid issue number.",
+                       fix="redraft it from the GitHub issue")
+    return check_repo(configured), number
 
 
 def check_content(ctx: AppContext, record: DraftRecord, content: DraftContent) -> None:
@@ -47,15 +84,15 @@ def check_content(ctx: AppContext, record: DraftRecord, content: DraftContent) -
 
 
 def edit_draft(ctx: AppContext, draft_id: int, content: DraftContent, author: str,
-               note: str | None = None, base_revision: int | None = None) -> DraftRecord:
-    """Store a reviewer's edit as a new revision."""
+               note: str | None = None, *, base_revision: int) -> DraftRecord:
+    """Store a reviewer's edit of ``base_revision`` as a new revision."""
     record = ctx.drafts().get(draft_id)
     check_content(ctx, record, content)
-    return ctx.drafts().edit(draft_id, content, author, note, base_revision)
+    return ctx.drafts().edit(draft_id, content, author, note, base_revision=base_revision)
 
 
-def approve_draft(ctx: AppContext, draft_id: int, reviewer: str,
-                  revision: int | None = None) -> DraftRecord:
+def approve_draft(ctx: AppContext, draft_id: int, reviewer: str, revision: int) -> DraftRecord:
+    """Approve exactly ``revision``, the one the reviewer saw (a Conflict if it moved on)."""
     return ctx.drafts().approve(draft_id, reviewer, revision)
 
 
@@ -67,7 +104,13 @@ def reject_draft(ctx: AppContext, draft_id: int, reviewer: str, reason: str) -> 
 
 def publish_draft(ctx: AppContext, draft_id: int, actor: str,
                   forge: Forge | None = None) -> DraftRecord:
-    """Post an approved triage draft's comment and labels; publishing twice posts once."""
+    """Post an approved triage draft's labels and comment; publishing twice posts once.
+
+    The draft is held by a lease for the whole publish, renewed before every write and while
+    waiting, so a rejection cannot slip in and a second publish cannot post too. Labels go
+    first (adding twice is harmless), the comment last; once a comment exists, the draft is
+    recorded as published whatever else failed.
+    """
     store = ctx.drafts()
     record = store.get(draft_id)
     if record.status == DraftStatus.PUBLISHED:
@@ -78,28 +121,46 @@ def publish_draft(ctx: AppContext, draft_id: int, actor: str,
     if record.kind != DraftKind.TRIAGE:
         raise Conflict(f"Publishing {record.kind} drafts to a forge is not supported.",
                        fix="copy the approved text from the draft")
-    repo, number = record.input.get("repo"), record.input.get("number")
-    if not repo or not number:
-        raise Conflict(f"Draft {draft_id} was made from pasted text, not a GitHub issue.",
-                       fix="copy the approved reply and post it by hand")
+    repo, number = publish_target(ctx, record)
     content = store.content(draft_id, record.approved_revision).content
+    marker = publish_marker(draft_id, server_secret(store.engine, MARKER_SECRET))
     token = store.lock_publish(draft_id, PUBLISH_LEASE_S)
+
+    def renew() -> None:
+        if not store.renew_publish(draft_id, token, PUBLISH_LEASE_S):
+            raise Conflict(f"Draft {draft_id} stopped being this publish's (its lease ran out "
+                           "or it was rejected); nothing more was sent.",
+                           fix="reload the draft and check its status")
+
+    hold = Hold(renew=renew, max_wait_s=PUBLISH_MAX_WAIT_S)
     own_forge = forge is None
     forge = forge or build_forge(ctx.settings)
+    comment = None
+    labels: list[str] = []
     try:
-        comment = None
+        if content.labels:
+            labels = forge.add_labels(repo, number, content.labels, hold)
         if content.text.strip():
-            comment = forge.publish_comment(repo, int(number), content.text,
-                                            publish_marker(draft_id))
-        labels = forge.add_labels(repo, int(number), content.labels) if content.labels else []
+            comment = forge.publish_comment(repo, number, content.text, marker, hold)
     except DevrelError as exc:
-        store.publish_failed(draft_id, actor, str(exc), token)
-        raise
+        comment = _posted_anyway(forge, repo, number, marker) if content.text.strip() else None
+        if comment is None:
+            store.publish_failed(draft_id, actor, str(exc), token)
+            raise
+        labels = labels or content.labels
     finally:
         if own_forge:
-            forge.close()  # type: ignore[attr-defined]
+            forge.close()
     url = comment.url if comment else str(record.input.get("url") or f"{repo}#{number}")
-    detail = {"labels": labels, "revision": record.approved_revision}
+    detail: dict[str, object] = {"labels": labels, "revision": record.approved_revision}
     if comment:
         detail |= {"comment_id": comment.id, "posted": comment.created}
     return store.mark_published(draft_id, actor, url, detail)
+
+
+def _posted_anyway(forge: Forge, repo: str, number: int, marker: str) -> PublishedComment | None:
+    """After a failed publish: the comment, if it went out all the same (a lost answer)."""
+    try:
+        return forge.find_comment(repo, number, marker)
+    except DevrelError:
+        return None

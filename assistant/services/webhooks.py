@@ -48,6 +48,9 @@ def parse_payload(body: bytes) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"The webhook body is not JSON: {exc}.",
                            fix="configure the webhook with content type application/json") from None
+    except RecursionError:
+        raise InvalidInput("The webhook body is nested too deeply to be a GitHub event.",
+                           fix="check the sender") from None
     if not isinstance(payload, dict):
         raise InvalidInput("The webhook body is not a JSON object.", fix="check the sender")
     return payload

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.store.db import session_factory
 from assistant.store.models import WebhookDelivery
+
+RECEIVED = "received"  # recorded, not yet acted on
 
 
 class DeliveryStore:
@@ -16,14 +18,22 @@ class DeliveryStore:
         self._sessions = session_factory(engine)
 
     def first_time(self, delivery_id: str, event: str) -> bool:
-        """Record the delivery; False if it was seen before."""
+        """Record the delivery; False if it was handled before.
+
+        A delivery still marked ``received`` was never finished (the process died between
+        recording it and storing its draft), so it counts as unseen: acting on it again is
+        safe, because the drafts it makes carry a dedupe key.
+        """
         try:
             with self._sessions.begin() as session:
                 session.add(WebhookDelivery(delivery_id=delivery_id[:100], event=event[:50],
-                                            outcome="received"))
+                                            outcome=RECEIVED))
             return True
         except IntegrityError:
-            return False
+            with self._sessions() as session:
+                outcome = session.scalar(select(WebhookDelivery.outcome).where(
+                    WebhookDelivery.delivery_id == delivery_id[:100]))
+            return outcome == RECEIVED
 
     def outcome(self, delivery_id: str, outcome: str, draft_id: int | None = None) -> None:
         with self._sessions.begin() as session:

@@ -127,10 +127,13 @@ class DraftStore:
         status: DraftStatus = S.QUEUED,
         requested_by: str = "cli",
         dedupe_key: str | None = None,
+        request_hash: str | None = None,
     ) -> DraftRecord:
         """Store a new draft request; it is durable when this returns.
 
-        With a ``dedupe_key`` already taken, the existing draft is returned instead.
+        With a ``dedupe_key`` already taken, the existing draft is returned instead, provided
+        it was made for the same ``request_hash`` (a Conflict otherwise: a key reused for a
+        different request must not answer with another request's draft).
         """
         try:
             with self._sessions.begin() as session:
@@ -138,6 +141,7 @@ class DraftStore:
                     kind=kind, project=project, title=title[:300], input=input,
                     language=language, status=status, sources=[], attempts=0, revision=0,
                     requested_by=requested_by[:100], dedupe_key=dedupe_key,
+                    request_hash=request_hash,
                 )
                 session.add(draft)
                 session.flush()
@@ -151,6 +155,11 @@ class DraftStore:
                 existing = session.scalar(select(Draft).where(Draft.dedupe_key == dedupe_key))
                 if existing is None:
                     raise
+                if existing.request_hash != request_hash:
+                    raise Conflict(
+                        f"This idempotency key was used for another request (draft "
+                        f"{existing.id}, a {existing.kind} draft).",
+                        fix="use a new Idempotency-Key for a different request") from None
                 return DraftRecord.model_validate(existing)
 
     def get(self, draft_id: int) -> DraftRecord:
@@ -335,34 +344,39 @@ class DraftStore:
     # --- the review ------------------------------------------------------------------------
 
     def edit(self, draft_id: int, content: DraftContent, author: str,
-             note: str | None = None, base_revision: int | None = None) -> DraftRecord:
-        """Store a human edit as a new revision (pending drafts only).
-
-        With ``base_revision``, the edit is refused if someone else edited since.
-        """
+             note: str | None = None, *, base_revision: int) -> DraftRecord:
+        """Store a human edit of ``base_revision`` (the one the editor started from) as a new
+        revision; refused if someone else edited since, or if the draft is not pending."""
         with self._sessions.begin() as session:
             current = self._load(session, draft_id)
-            if base_revision is not None and base_revision != current.revision:
+            if base_revision != current.revision:
                 raise Conflict(
                     f"Draft {draft_id} is at revision {current.revision}; your edit started "
                     f"from {base_revision}.", fix="reload the draft and apply your edit again")
             draft = self._transition(session, draft_id, (S.PENDING_REVIEW,),
-                                     {"revision": Draft.revision + 1}, revision=base_revision)
+                                     {"revision": Draft.revision + 1}, revision=base_revision,
+                                     idle=True)
             session.add(Revision(draft_id=draft_id, number=draft.revision, author=author[:100],
                                  note=note, content=content.model_dump(mode="json")))
             self._audit(session, draft_id, author, "edited",
                         {"revision": draft.revision, "note": note})
             return DraftRecord.model_validate(draft)
 
-    def approve(self, draft_id: int, reviewer: str, revision: int | None = None) -> DraftRecord:
-        """Approve the newest revision (or the one named, which must be the newest)."""
+    def approve(self, draft_id: int, reviewer: str, revision: int) -> DraftRecord:
+        """Approve ``revision``, the one the reviewer saw: refused unless it is the newest and
+        stored (a draft without text cannot be approved)."""
         with self._sessions.begin() as session:
             current = self._load(session, draft_id)
-            if revision is not None and revision != current.revision:
+            if revision != current.revision:
                 raise Conflict(
                     f"Draft {draft_id} is at revision {current.revision}, not {revision}.",
                     fix="review the newest revision before approving",
                 )
+            stored = session.scalar(select(Revision.id).where(
+                Revision.draft_id == draft_id, Revision.number == revision))
+            if stored is None:
+                raise Conflict(f"Draft {draft_id} has no revision {revision} to approve.",
+                               fix="wait until it is drafted, or redraft it")
             draft = self._transition(
                 session, draft_id, (S.PENDING_REVIEW,),
                 {"status": S.APPROVED, "approved_revision": current.revision,
@@ -379,6 +393,7 @@ class DraftStore:
                 session, draft_id, (S.PENDING_REVIEW, S.APPROVED),
                 {"status": S.REJECTED, "reject_reason": reason[:2000],
                  "reviewed_by": reviewer[:100], "approved_revision": None},
+                idle=True,
             )
             self._audit(session, draft_id, reviewer, "rejected", {"reason": reason[:500]})
             return DraftRecord.model_validate(draft)
@@ -400,16 +415,32 @@ class DraftStore:
                     + ".", fix="reload the draft; publish it once it is approved and idle")
         return token
 
+    def renew_publish(self, draft_id: int, token: str, lease_s: float) -> bool:
+        """Extend a publish lease; False when it is no longer this publisher's (it ran out and
+        another took it) or the draft is no longer approved."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(Draft).where(Draft.id == draft_id, Draft.claim_token == token,
+                                    Draft.status == S.APPROVED)
+                .values(lease_until=utcnow() + timedelta(seconds=lease_s)))
+            return result.rowcount == 1
+
     def mark_published(self, draft_id: int, actor: str, url: str,
                        detail: dict[str, Any]) -> DraftRecord:
-        """Record where an approved draft went."""
+        """Record that the draft's text is on the forge, with its ``published`` audit row.
+
+        Called whenever a comment exists, so it is recorded from any state a publish can
+        find at its end: the text is out, whatever happened to the draft meanwhile.
+        """
         with self._sessions.begin() as session:
+            before = self._load(session, draft_id).status
             draft = self._transition(
-                session, draft_id, (S.APPROVED,),
+                session, draft_id, (S.APPROVED, S.REJECTED, S.PUBLISHED),
                 {"status": S.PUBLISHED, "published_at": utcnow(), "published_url": url[:500],
                  "error": None, "claim_token": None, "lease_until": None},
             )
-            self._audit(session, draft_id, actor, "published", {"url": url, **detail})
+            extra = {} if before == S.APPROVED else {"status_before": before}
+            self._audit(session, draft_id, actor, "published", {"url": url, **detail, **extra})
             return DraftRecord.model_validate(draft)
 
     def publish_failed(self, draft_id: int, actor: str, error: str, token: str) -> None:
@@ -429,13 +460,21 @@ class DraftStore:
         return (Draft.id == draft_id, Draft.status == S.DRAFTING, Draft.claim_token == token)
 
     def _transition(self, session: Session, draft_id: int, allowed: tuple[DraftStatus, ...],
-                    values: dict[str, Any], revision: int | None = None) -> Draft:
+                    values: dict[str, Any], revision: int | None = None,
+                    idle: bool = False) -> Draft:
+        """One guarded update; ``idle``: refused while a publish holds a live lease."""
         guard = [Draft.id == draft_id, Draft.status.in_(allowed)]
         if revision is not None:
             guard.append(Draft.revision == revision)
+        if idle:
+            guard.append(or_(Draft.claim_token.is_(None), Draft.lease_until < utcnow()))
         result = session.execute(update(Draft).where(*guard).values(**values)
                                  .execution_options(synchronize_session=False))
         draft = self._load(session, draft_id)
+        if result.rowcount != 1 and idle and draft.status in allowed and draft.claim_token \
+                and draft.lease_until and draft.lease_until >= utcnow():
+            raise Conflict(f"Draft {draft_id} is being published right now.",
+                           fix="wait for the publish to finish or fail, then reload the draft")
         if result.rowcount != 1:
             wanted = " or ".join(allowed)
             raise Conflict(

@@ -115,6 +115,8 @@ class Draft(Base):
     # The review.
     requested_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     dedupe_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+    # What was asked under ``dedupe_key`` (kind, project, body), so a reused key is refused.
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     approved_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reviewed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -175,3 +177,14 @@ class WebhookDelivery(Base):
     outcome: Mapped[str] = mapped_column(String(300))
     draft_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ServerSecret(Base):
+    """A random secret the server made for itself (e.g. the key of publish markers), shared by
+    every worker through the database."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -105,7 +105,7 @@ def seed_drafts(ctx: AppContext) -> tuple[list[int], list[int]]:
                                                repo="example-org/kvlite", number=n)).id
            for t, b, n in issues]
     for draft_id in ids[3:]:
-        approve_draft(ctx, draft_id, "seed")
+        approve_draft(ctx, draft_id, "seed", 1)
     return ids[:3], ids[3:]
 
 

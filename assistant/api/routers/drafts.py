@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
-from assistant.api.deps import BotDep, RecordId, ReviewerDep, Services, ServicesDep
+from assistant.api.deps import BotDep, Caller, RecordId, ReviewerDep, Services, ServicesDep
 from assistant.api.errors import ErrorResponse, responses
 from assistant.api.schemas import (
     Accepted,
@@ -26,10 +29,11 @@ from assistant.api.schemas import (
 )
 from assistant.drafting.registry import KINDS
 from assistant.kinds.base import Kind
+from assistant.redact import redact
 from assistant.services import review
 from assistant.services.desk import create_draft
 from assistant.store.drafts import DraftRecord
-from assistant.store.models import DraftKind, DraftStatus
+from assistant.store.models import DraftKind, DraftStatus, Role
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/drafts", tags=["drafts"])
@@ -44,20 +48,45 @@ IdempotencyKey = Annotated[str | None, Header(
     max_length=200, description="Send the same key again to get the same draft, not a new one.")]
 
 
-def _out(services: Services, record: DraftRecord) -> DraftOut:
+def _out(services: Services, record: DraftRecord, caller: Caller | None = None) -> DraftOut:
+    """A draft as the API serves it; a bot key sees its input with secrets redacted (the raw
+    issue is for reviewers)."""
     content = None
     if record.revision:
         content = services.ctx.drafts().content(record.id).content
-    return DraftOut(**record.model_dump(), content=content)
+    data = record.model_dump()
+    if caller is None or caller.key.role.rank < Role.REVIEWER.rank:
+        data["input"] = _redacted(data["input"])
+    return DraftOut(**data, content=content)
+
+
+def _redacted(value: Any) -> Any:
+    """A JSON value with every string passed through the secret redaction."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
+
+
+def request_hash(kind: Kind, project: str | None, data: Any) -> str:
+    """What an idempotency key stands for: the route (kind), the project and the body."""
+    body = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
+    canonical = json.dumps([kind.name.value, project, body], sort_keys=True, default=str,
+                           ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 async def _create(services: Services, request: Request, response: Response, kind: Kind,
                   data: Any, project: str | None, caller: BotDep, wait: bool,
                   idempotency_key: str | None) -> Any:
     dedupe = f"api:{caller.key.id}:{idempotency_key}" if idempotency_key else None
+    digest = request_hash(kind, project, data) if dedupe else None
     record = await run_in_threadpool(create_draft, services.ctx, services.queue, kind.name, data,
                                      project=project, requested_by=caller.name,
-                                     dedupe_key=dedupe)
+                                     dedupe_key=dedupe, request_hash=digest)
     if wait:
         deadline = time.monotonic() + services.ctx.settings.api.wait_max_s
         while record.status not in DONE and time.monotonic() < deadline:
@@ -65,7 +94,7 @@ async def _create(services: Services, request: Request, response: Response, kind
             record = await run_in_threadpool(services.ctx.drafts().get, record.id)
         if record.status in DONE:
             response.status_code = 200
-            return await run_in_threadpool(_out, services, record)
+            return await run_in_threadpool(_out, services, record, caller)
     response.status_code = 202
     return Accepted(id=record.id, status=record.status,
                     url=str(request.url_for("get_draft", draft_id=record.id)))
@@ -114,9 +143,9 @@ def list_drafts(
 
 
 @router.get("/{draft_id}", response_model=DraftOut, responses=ERRORS, name="get_draft")
-def get_draft(draft_id: RecordId, services: ServicesDep, _: BotDep) -> DraftOut:
-    """One draft: input, output, sources, status, and its newest revision."""
-    return _out(services, services.ctx.drafts().get(draft_id))
+def get_draft(draft_id: RecordId, services: ServicesDep, caller: BotDep) -> DraftOut:
+    """One draft: input (redacted for bot keys), output, sources, status, newest revision."""
+    return _out(services, services.ctx.drafts().get(draft_id), caller)
 
 
 @router.get("/{draft_id}/revisions", response_model=list[RevisionOut], responses=ERRORS)
@@ -136,29 +165,30 @@ def draft_audit(draft_id: RecordId, services: ServicesDep, _: BotDep) -> list[Au
 @router.post("/{draft_id}/edit", response_model=DraftOut, responses=ERRORS)
 def edit_draft(draft_id: RecordId, body: EditRequest, services: ServicesDep,
                caller: ReviewerDep) -> DraftOut:
-    """Save an edit as a new revision (labels only from the project's label set)."""
+    """Save an edit of `base_revision` as a new revision (409 if another was saved since)."""
     record = review.edit_draft(services.ctx, draft_id, body.content, caller.name, body.note,
-                               body.base_revision)
-    return _out(services, record)
+                               base_revision=body.base_revision)
+    return _out(services, record, caller)
 
 
 @router.post("/{draft_id}/approve", response_model=DraftOut, responses=ERRORS)
-def approve_draft(draft_id: RecordId, services: ServicesDep, caller: ReviewerDep,
-                  body: ApproveRequest | None = None) -> DraftOut:
-    """Approve the newest revision; only approved drafts can be published."""
-    revision = body.revision if body else None
-    return _out(services, review.approve_draft(services.ctx, draft_id, caller.name, revision))
+def approve_draft(draft_id: RecordId, body: ApproveRequest, services: ServicesDep,
+                  caller: ReviewerDep) -> DraftOut:
+    """Approve the revision you reviewed (409 if it is no longer the newest)."""
+    record = review.approve_draft(services.ctx, draft_id, caller.name, body.revision)
+    return _out(services, record, caller)
 
 
 @router.post("/{draft_id}/reject", response_model=DraftOut, responses=ERRORS)
 def reject_draft(draft_id: RecordId, body: RejectRequest, services: ServicesDep,
                  caller: ReviewerDep) -> DraftOut:
     """Reject a draft, with a reason for the record."""
-    return _out(services, review.reject_draft(services.ctx, draft_id, caller.name, body.reason))
+    record = review.reject_draft(services.ctx, draft_id, caller.name, body.reason)
+    return _out(services, record, caller)
 
 
 @router.post("/{draft_id}/publish", response_model=DraftOut,
              responses={**ERRORS, 502: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
 def publish_draft(draft_id: RecordId, services: ServicesDep, caller: ReviewerDep) -> DraftOut:
     """Post an approved triage draft to its GitHub issue (comment and labels), once."""
-    return _out(services, review.publish_draft(services.ctx, draft_id, caller.name))
+    return _out(services, review.publish_draft(services.ctx, draft_id, caller.name), caller)
