@@ -14,6 +14,7 @@ from assistant.context import AppContext
 from assistant.errors import Conflict, InvalidInput, ProviderUnavailable
 from assistant.forge.client import check_repo, ref_path
 from assistant.forge.github import GitHubForge
+from assistant.kinds.release_notes.forge_source import range_commits
 from assistant.services import review
 from assistant.services.review import PUBLISH_LEASE_S, publish_marker
 from assistant.settings import GitHubSettings, Settings
@@ -222,6 +223,8 @@ def test_repository_names_and_refs_cannot_walk_url_paths() -> None:
         with pytest.raises(InvalidInput):
             ref_path(bad)
     assert ref_path("release/1.2") == "release/1.2" and ref_path("v1.2.0") == "v1.2.0"
+    with pytest.raises(InvalidInput, match="not a git ref"):  # before any request is made
+        range_commits(None, REPO, "v1.0.0", "../../../../user/keys")
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.errors import InvalidInput, ProviderUnavailable
-from assistant.forge.client import check_repo
+from assistant.forge.client import check_repo, ref_path
 from assistant.forge.github import Forge
 from assistant.kinds.release_notes.sources import (
     DUPLICATE,
@@ -44,7 +44,7 @@ def range_commits(client: Any, repo: str, from_ref: str, to_ref: str) -> list[di
     commits: list[dict[str, Any]] = []
     page = 1
     while True:
-        url = f"/repos/{repo}/compare/{from_ref}...{to_ref}"
+        url = f"/repos/{check_repo(repo)}/compare/{ref_path(from_ref)}...{ref_path(to_ref)}"
         data = _json(client.get(url, {"per_page": 100, "page": page}), url, dict)
         batch = [c for c in data.get("commits") or [] if isinstance(c, dict) and c.get("sha")]
         commits += batch
@@ -87,7 +87,7 @@ def changes_from_github(client: Any, repo: str, from_ref: str, to_ref: str,
         numbers = pr_numbers(subject)
         if not numbers and lookups < MAX_LOOKUPS:
             lookups += 1
-            url = f"/repos/{repo}/commits/{commit['sha']}/pulls"
+            url = f"/repos/{repo}/commits/{ref_path(str(commit['sha']))}/pulls"
             numbers = [int(p["number"]) for p in _json(client.get(url), url, list)
                        if isinstance(p, dict) and p.get("merged_at") and p.get("number")][:1]
         for number in numbers:
