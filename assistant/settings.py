@@ -275,6 +275,10 @@ class ApiSettings(BaseModel):
     in_process_worker: bool = Field(
         True, description="`devrel serve` also runs a worker in its own process."
     )
+    ui_idle_s: float = Field(
+        1800.0, gt=0, description="A review-desk sign-in unused this long expires (the "
+        "cookie is signed with a secret kept in data_dir/ui-session.key).",
+    )
 
 
 class Settings(BaseSettings):

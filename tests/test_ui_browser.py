@@ -1,8 +1,8 @@
 """The review desk as a person uses it: `devrel serve` in its own process, Debian's Chromium
-driven by Playwright. Sign in, open a pending triage draft, untick a label, edit the reply,
-approve, and see the new state through the API; create drafts; read the index. Screenshots of
-each page go to ``test-artifacts/ui/``; a browser console error, a failed request or a request
-leaving the machine fails the test."""
+driven by Playwright. Sign in on the sign-in page, open a pending triage draft, untick a label,
+edit the reply, approve, and see the new state through the API; create drafts; read the index;
+reload (still signed in), sign out. Screenshots of each page go to ``test-artifacts/ui/``; a
+browser console error, a failed request or a request leaving the machine fails the test."""
 
 from __future__ import annotations
 
@@ -71,7 +71,8 @@ def desk(triage_data_dir: Path, tmp_path: Path) -> Iterator[dict[str, object]]:
                               env=devrel_env(DEVREL_DATA_DIR=str(data_dir)))
         base = f"http://127.0.0.1:{port}"
         wait_http(f"{base}/readyz", timeout=90, watch=[server])
-        yield {"base": base, "draft": draft, "reviewer": reviewer, "bot": bot}
+        yield {"base": base, "draft": draft, "reviewer": reviewer, "bot": bot,
+               "data_dir": data_dir}
 
 
 class Watch:
@@ -116,19 +117,20 @@ def test_review_a_draft_in_the_browser(browser: object, desk: dict) -> None:
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
     watch = Watch(page)
-    page.goto(f"{desk['base']}/ui/")
+    page.goto(f"{desk['base']}/ui/")  # not signed in: the sign-in page
     expect(page.locator("#sign-in-btn")).to_be_visible(timeout=30_000)
+    assert page.url == f"{desk['base']}/ui-session"
     _shot(page, "1-sign-in")
 
-    page.locator("#api-key input").fill("devrel_not-a-key")
+    page.locator("#key").fill("devrel_not-a-key")
     page.locator("#sign-in-btn").click()
-    expect(_toast(page).first).to_contain_text("not valid", timeout=10_000)
+    expect(page.locator("#message")).to_contain_text("not valid", timeout=10_000)
     expect(page.locator("body")).not_to_contain_text("Traceback")
-    page.locator('[data-testid="toast-close"]').first.click()
 
-    page.locator("#api-key input").fill(desk["reviewer"])
+    page.locator("#key").fill(desk["reviewer"])
     page.locator("#sign-in-btn").click()
-    expect(page.locator("#who")).to_contain_text("Signed in as mia", timeout=10_000)
+    expect(page.locator("#who")).to_contain_text("Signed in as mia", timeout=30_000)
+    assert desk["reviewer"] not in page.url and page.url == f"{desk['base']}/ui/"
     title_cell = page.locator('#queue-table [data-testid="cell-0-7"]')
     expect(title_cell).to_contain_text("database is locked", timeout=10_000)
     expect(page.locator("#counts")).to_contain_text("1 pending review")
@@ -198,12 +200,22 @@ def test_review_a_draft_in_the_browser(browser: object, desk: dict) -> None:
     expect(page.locator("#draft-meta")).to_contain_text("Summary (EN)")
     _shot(page, "6-review-bilingual")
 
-    other = browser.new_context()  # another browser: its own session, not signed in
+    # Someone else saves an edit while the draft is open here: saving says so, keeps both.
+    reviewer = httpx.Client(base_url=desk["base"], headers={"X-API-Key": desk["reviewer"]})
+    theirs = reviewer.post("/v1/drafts/4/edit", json={"content": {"text": "他们的修改"}})
+    assert theirs.status_code == 200 and theirs.json()["revision"] == 2
+    page.locator("#reply textarea").fill("我的修改")
+    page.locator("#save-btn").click()
+    expect(_toast(page).first).to_contain_text("still in the editor", timeout=10_000)
+    expect(page.locator("#reply textarea")).to_have_value("我的修改")
+    assert api.get("/v1/drafts/4").json()["content"]["text"] == "他们的修改"
+    page.locator('[data-testid="toast-close"]').first.click()
+
+    other = browser.new_context()  # another browser: not signed in, so not in the desk
     stranger = other.new_page()
     stranger.goto(f"{desk['base']}/ui/")
-    expect(stranger.locator("#who")).to_contain_text("Not signed in", timeout=30_000)
-    stranger.locator("#refresh-btn").click()
-    expect(_toast(stranger).first).to_contain_text("Not signed in", timeout=10_000)
+    expect(stranger.locator("#sign-in-btn")).to_be_visible(timeout=30_000)
+    expect(stranger.locator("body")).not_to_contain_text("database is locked")
     other.close()
 
     page.get_by_role("tab", name="Index").click()
@@ -213,6 +225,27 @@ def test_review_a_draft_in_the_browser(browser: object, desk: dict) -> None:
     page.locator("#sync-btn").click()  # a reviewer key may not re-sync
     expect(_toast(page).first).to_contain_text("needs a admin key", timeout=10_000)
     _shot(page, "7-index")
+
+    page.reload()  # the sign-in survives a reload (an HttpOnly cookie, not the URL)
+    expect(page.locator("#who")).to_contain_text("Signed in as mia", timeout=30_000)
+    expect(page.locator('#queue-table [data-testid="cell-0-7"]')).to_contain_text(
+        "压缩后文件没有变小", timeout=10_000)
+    cookies = context.cookies()
+    assert [(c["name"], c["httpOnly"], c["sameSite"]) for c in cookies] == [
+        ("devrel_desk", True, "Strict")]
+    assert desk["reviewer"] not in str(cookies)
+
+    engine = AppContext(get_settings(profile="test", data_dir=desk["data_dir"])).drafts().engine
+    KeyStore(engine).revoke(1)  # mia's key, while her page is open: her next click is refused
+    engine.dispose()
+    page.locator("#refresh-btn").click()
+    expect(_toast(page).first).to_contain_text("was revoked", timeout=10_000)
+
+    page.locator("#sign-out-btn").click()
+    expect(page.locator("#sign-in-btn")).to_be_visible(timeout=30_000)
+    assert context.cookies() == []
+    page.goto(f"{desk['base']}/ui/")
+    expect(page.locator("#sign-in-btn")).to_be_visible(timeout=30_000)
 
     context.close()
     assert watch.problems == []

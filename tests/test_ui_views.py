@@ -1,9 +1,21 @@
-"""What the review desk shows, from stored records: hostile text stays text."""
+"""What the review desk shows, from stored records (hostile text stays text), and how it saves
+a reviewer's edit over the revision they opened."""
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
+import pytest
+
+from assistant.api.app import build_services
+from assistant.context import AppContext
+from assistant.errors import Conflict
+from assistant.services import desk as workflow
+from assistant.settings import Settings
 from assistant.store.drafts import DraftContent, DraftRecord
+from assistant.store.models import DraftStatus
 from ui import views
+from ui.desk import Edit, ReviewDesk
+from ui.session import COOKIE, DeskSessions
 
 
 def _record(**fields) -> DraftRecord:
@@ -20,7 +32,7 @@ def test_reporter_text_is_shown_as_text_not_markup() -> None:
                             "repo": "o/r", "author": "eve_[bot]"})
     header = views.input_header(record)
     assert "](" not in header.replace("\\](", "") and "<script>" not in header
-    assert "o/r#9" in header and "eve\\_\\[bot\\]" in header
+    assert "o/r\\#9" in header and "eve\\_\\[bot\\]" in header
 
 
 def test_queue_rows_counts_and_age() -> None:
@@ -42,3 +54,39 @@ def test_diff_and_choices() -> None:
     assert views.label_choices(record, content) == [("bug (0.80)", "bug"),
                                                     ("needs-info", "needs-info")]
     assert [v for _, v in views.duplicate_choices(record)] == [5, 6]
+
+
+def _desk_with_draft(settings: Settings) -> tuple[ReviewDesk, SimpleNamespace, int]:
+    """A desk, a reviewer's signed-in request, and a release-notes draft waiting at revision 1."""
+    ctx = AppContext(settings)
+    services = build_services(ctx)
+    sessions = DeskSessions(services.keys, b"k" * 32, idle_s=600)
+    _, cookie = sessions.sign_in(services.keys.create("mia", "reviewer")[1])
+    store = ctx.drafts()
+    draft = store.create(kind="release_notes", project="kvlite", title="v1", input={})
+    store.complete(draft.id, token=None, output={}, sources=[],
+                   content=DraftContent(text="model text"), prompt_name=None,
+                   prompt_version=None, model="fake")
+    return ReviewDesk(services, sessions), SimpleNamespace(cookies={COOKIE: cookie}), draft.id
+
+
+@pytest.mark.parametrize("action", ["save", "approve"])
+def test_an_edit_made_since_the_draft_was_opened_is_a_conflict_that_loses_nothing(
+        settings: Settings, action: str) -> None:
+    desk, request, draft_id = _desk_with_draft(settings)
+    opened = desk.open(request, draft_id)
+    assert opened.revision == 1
+    workflow.save_edit(desk.ctx, draft_id, DraftContent(text="bob's edit"), "bob", 1)
+
+    with pytest.raises(Conflict) as refused:
+        getattr(desk, action)(request, draft_id, opened.revision, Edit("mia's edit"))
+    assert "revision 2" in str(refused.value) and "still in the editor" in str(refused.value)
+    record = desk.store.get(draft_id)
+    assert (record.status, record.revision) == (DraftStatus.PENDING_REVIEW, 2)
+    assert [r.content.text for r in desk.store.revisions(draft_id)] == [
+        "model text", "bob's edit"]
+
+    reopened = desk.open(request, draft_id)  # the newest revision: now mia's edit applies
+    assert (reopened.revision, reopened.text) == (2, "bob's edit")
+    done = getattr(desk, action)(request, draft_id, reopened.revision, Edit("mia's edit"))
+    assert (done.revision, done.text) == (3, "mia's edit")

@@ -1,9 +1,11 @@
 """Callbacks that fail readably: expected errors become a message in the page, unexpected ones
-too, without a traceback."""
+too, without a traceback. Gradio shows a message as HTML, so it is escaped: an error quoting a
+draft's text shows that text, never its markup."""
 
 from __future__ import annotations
 
 import functools
+import html
 import inspect
 import logging
 from collections.abc import Callable, Iterator
@@ -20,7 +22,7 @@ def _convert(fn: Callable[..., Any], exc: Exception) -> gr.Error:
     if isinstance(exc, gr.Error):
         return exc
     if isinstance(exc, DevrelError):
-        return gr.Error(str(exc), print_exception=False)
+        return gr.Error(html.escape(str(exc)), print_exception=False)
     log.exception("UI callback %s failed", fn.__name__)
     return gr.Error(f"Unexpected {type(exc).__name__}; the server log has the details.",
                     print_exception=False)

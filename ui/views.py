@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from assistant.store.drafts import DraftContent, DraftRecord
 
@@ -33,21 +35,49 @@ def counts_line(counts: dict[str, int]) -> str:
     return " · ".join(parts) or "The queue is empty."
 
 
-def _escape(text: str) -> str:
-    """Reporter text shown as Markdown text, never as markup."""
-    for char in "\\`*_{}[]()<>#+!|~":
+def escape(text: Any) -> str:
+    """Text from a draft (or a person) shown as Markdown text, never as markup: no tag, link,
+    image or heading survives. The desk's Markdown components render no LaTeX either."""
+    text = str(text)
+    for char in "\\`*_{}[]()<>#+!|~&$":
         text = text.replace(char, "\\" + char)
     return text
+
+
+_UNSAFE_IN_URL = re.compile(r"[\x00-\x20\x7f<>\"'`\\]")
+
+
+def http_url(url: Any) -> str | None:
+    """``url`` ready for a Markdown link if it is a plain http(s) URL with a host, else None
+    (``javascript:``, ``data:``, relative or malformed URLs never become links)."""
+    text = str(url or "")
+    if _UNSAFE_IN_URL.search(text) or len(text) > 2000:
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return quote(text, safe=":/?#@!$&*+,;=%~-._")
+
+
+def link(title: Any, url: Any) -> str:
+    """A Markdown link to ``url`` when it is a plain http(s) URL, else the escaped title."""
+    target = http_url(url)
+    text = escape(title) or escape(url)
+    return f"[{text}]({target})" if target else text
 
 
 def input_header(record: DraftRecord) -> str:
     """Who asked for what: the issue's title and reporter, or the request's kind."""
     data = record.input
     if record.kind == "triage":
-        ref = f"{data.get('repo')}#{data.get('number')}" if data.get("number") else "pasted text"
-        author = f" by @{_escape(str(data['author']))}" if data.get("author") else ""
-        return f"#### {_escape(data.get('title') or '(no title)')}\n{ref}{author}"
-    return f"#### {record.kind.replace('_', ' ')}: {_escape(record.title)}"
+        ref = (escape(f"{data.get('repo')}#{data.get('number')}") if data.get("number")
+               else "pasted text")
+        author = f" by @{escape(data['author'])}" if data.get("author") else ""
+        return f"#### {escape(data.get('title') or '(no title)')}\n{ref}{author}"
+    return f"#### {escape(record.kind.replace('_', ' '))}: {escape(record.title)}"
 
 
 def input_text(record: DraftRecord) -> str:
@@ -58,29 +88,30 @@ def input_text(record: DraftRecord) -> str:
 
 
 def draft_meta(record: DraftRecord) -> str:
-    parts = [f"**#{record.id}** · {record.kind} · {record.project} · **{record.status}**"]
+    parts = [f"**#{record.id}** · {escape(record.kind)} · {escape(record.project)} · "
+             f"**{escape(record.status)}**"]
     if record.confidence is not None:
         parts.append(f"confidence {record.confidence:.2f}")
     if record.revision:
         parts.append(f"revision {record.revision}")
     if record.model:
-        parts.append(f"{record.model}")
+        parts.append(escape(record.model))
     text = " · ".join(parts)
     output = record.output or {}
     if output.get("summary_en"):
-        text += f"\n\n**Summary (EN):** {_escape(output['summary_en'])}"
+        text += f"\n\n**Summary (EN):** {escape(output['summary_en'])}"
     if output.get("missing"):
         text += "\n\n**Missing information:** " + "; ".join(
-            _escape(str(m.get("question", m)) if isinstance(m, dict) else str(m))
+            escape(m.get("question", m) if isinstance(m, dict) else str(m))
             for m in output["missing"])
     if output.get("reply_needed") is False:
-        text += f"\n\n**No reply needed:** {_escape(str(output.get('no_reply_reason')))}"
+        text += f"\n\n**No reply needed:** {escape(output.get('no_reply_reason'))}"
     if record.reject_reason:
-        text += f"\n\n**Rejected:** {_escape(record.reject_reason)}"
+        text += f"\n\n**Rejected:** {escape(record.reject_reason)}"
     if record.published_url:
-        text += f"\n\n**Published:** {record.published_url}"
+        text += f"\n\n**Published:** {link(record.published_url, record.published_url)}"
     if record.error:
-        text += f"\n\n**Error:** {_escape(record.error)}"
+        text += f"\n\n**Error:** {escape(record.error)}"
     return text
 
 
@@ -107,10 +138,10 @@ def sources_markdown(record: DraftRecord) -> str:
     blocks = []
     for n, source in enumerate(record.sources, 1):
         passage = str(source.get("passage") or source.get("text") or "")[:500]
-        quoted = "\n".join("> " + line for line in _escape(passage).splitlines() if line.strip())
+        quoted = "\n".join("> " + line for line in escape(passage).splitlines() if line.strip())
         cited = " · cited" if source.get("cited") else ""
-        title = _escape(str(source.get("title", "")))
-        blocks.append(f"**[{n}] [{title}]({source.get('url', '')})**"
+        cited_link = link(source.get("title", ""), source.get("url", ""))
+        blocks.append(f"**\\[{n}\\] {cited_link}**"
                       f" · score {float(source.get('score', 0)):.2f}{cited}\n\n{quoted}")
     return "\n\n".join(blocks)
 

@@ -67,6 +67,13 @@ class KeyStore:
                                                       ApiKey.revoked_at.is_(None)))
             return KeyRecord.model_validate(key) if key else None
 
+    def live(self, key_id: int) -> KeyRecord | None:
+        """The key with this id unless it was revoked (or never existed)."""
+        with self._sessions() as session:
+            key = session.scalar(select(ApiKey).where(ApiKey.id == key_id,
+                                                      ApiKey.revoked_at.is_(None)))
+            return KeyRecord.model_validate(key) if key else None
+
     def list(self) -> list[KeyRecord]:
         with self._sessions() as session:
             return [KeyRecord.model_validate(k)

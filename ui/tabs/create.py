@@ -129,13 +129,13 @@ def build_create_tab(desk: ReviewDesk) -> CreateTab:
     return CreateTab(project, progress, forms)
 
 
-def wire_create_tab(tab: CreateTab, desk: ReviewDesk, user: gr.State) -> None:
+def wire_create_tab(tab: CreateTab, desk: ReviewDesk) -> None:
     """Each form's button queues its kind and shows the progress."""
     for form in tab.forms:
         @readable
-        def create(user: Any, project: str, *values: Any,
+        def create(request: gr.Request, project: str, *values: Any,
                    form: KindForm = form) -> Iterator[str]:
-            yield from desk.create(user, form.kind.name, form.data(values), project)
+            yield from desk.create(request, form.kind.name, form.data(values), project)
 
-        form.button.click(create, [user, tab.project, *(i.component for i in form.inputs)],
+        form.button.click(create, [tab.project, *(i.component for i in form.inputs)],
                           [tab.progress])

@@ -28,26 +28,26 @@ def build_index_tab(desk: ReviewDesk) -> IndexTab:
                               elem_id="index-project")
         refresh = gr.Button("Refresh", elem_id="index-refresh-btn", scale=0)
         sync = gr.Button("Re-sync sources (admin)", elem_id="sync-btn", scale=0)
-    head = gr.Markdown(elem_id="index-head")
+    head = gr.Markdown(elem_id="index-head", latex_delimiters=[])
     table = gr.Dataframe(headers=["kind", "source", "items", "passages", "synced up to"],
                          value=[], interactive=False, elem_id="index-table")
-    return IndexTab(project, refresh, sync, head, table, gr.Markdown(elem_id="sync-note"))
+    note = gr.Markdown(elem_id="sync-note", latex_delimiters=[])
+    return IndexTab(project, refresh, sync, head, table, note)
 
 
-def wire_index_tab(tab: IndexTab, desk: ReviewDesk,
-                   user: gr.State) -> Callable[..., dict[Any, Any]]:
+def wire_index_tab(tab: IndexTab, desk: ReviewDesk) -> Callable[..., dict[Any, Any]]:
     """Connect the tab's events; returns the callback that reloads the index view."""
 
     @readable
-    def load(user: Any, project: str) -> dict[Any, Any]:
-        rows, head = desk.index(user, project)
+    def load(project: str, request: gr.Request) -> dict[Any, Any]:
+        rows, head = desk.index(request, project)
         return {tab.table: rows, tab.head: head}
 
     @readable
-    def resync(user: Any, project: str) -> str:
-        return desk.resync(user, project)
+    def resync(project: str, request: gr.Request) -> str:
+        return desk.resync(request, project)
 
-    tab.refresh.click(load, [user, tab.project], [tab.table, tab.head])
-    tab.project.change(load, [user, tab.project], [tab.table, tab.head])
-    tab.sync.click(resync, [user, tab.project], [tab.sync_note])
+    tab.refresh.click(load, [tab.project], [tab.table, tab.head])
+    tab.project.change(load, [tab.project], [tab.table, tab.head])
+    tab.sync.click(resync, [tab.project], [tab.sync_note])
     return load

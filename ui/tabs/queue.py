@@ -24,6 +24,7 @@ class Editor:
     """The components that show one opened draft."""
 
     current: gr.State
+    revision: gr.State  # the revision opened: saving names it, so a newer one is a Conflict
     original: gr.State
     header: gr.Markdown
     input_body: gr.Textbox
@@ -42,7 +43,8 @@ class Editor:
     def show(self, opened: Opened) -> dict[Any, Any]:
         """Each component's new value, by name."""
         return {
-            self.current: opened.draft_id, self.original: opened.original,
+            self.current: opened.draft_id, self.revision: opened.revision,
+            self.original: opened.original,
             self.header: opened.header, self.input_body: opened.input_text,
             self.meta: opened.meta,
             self.reply: gr.update(value=opened.text, label=f"Reply ({opened.language})"),
@@ -80,8 +82,8 @@ class QueueTab:
     editor: Editor
     actions: Actions
 
-    def filters(self, user: gr.State) -> list[Any]:
-        return [user, self.status, self.kind, self.project, self.language]
+    def filters(self) -> list[Any]:
+        return [self.status, self.kind, self.project, self.language]
 
     def views(self) -> list[Any]:
         return [self.table, self.counts]
@@ -97,11 +99,12 @@ def build_queue_tab() -> QueueTab:
         language = gr.Dropdown(["(all)", "en", "zh"], value="(all)", label="Language",
                                elem_id="filter-language")
         refresh = gr.Button("Refresh", elem_id="refresh-btn", scale=0)
-    counts = gr.Markdown(elem_id="counts")
+    counts = gr.Markdown(elem_id="counts", latex_delimiters=[])
     table = gr.Dataframe(headers=views.QUEUE_COLUMNS, value=[], interactive=False,
                          elem_id="queue-table", label="Drafts (click one to review)", wrap=True)
-    header = gr.Markdown("Pick a draft in the queue.", elem_id="input-header")
-    meta = gr.Markdown(elem_id="draft-meta")
+    header = gr.Markdown("Pick a draft in the queue.", elem_id="input-header",
+                         latex_delimiters=[])
+    meta = gr.Markdown(elem_id="draft-meta", latex_delimiters=[])
     with gr.Row(equal_height=False):
         with gr.Column(scale=1):
             input_body = gr.Textbox(label="The input, as written", lines=14, interactive=False,
@@ -114,8 +117,8 @@ def build_queue_tab() -> QueueTab:
             duplicates = gr.CheckboxGroup([], label="Duplicates to mention",
                                           elem_id="duplicates")
         with gr.Column(scale=1):
-            sources = gr.Markdown(elem_id="sources", label="Sources")
-    diff = gr.Markdown(elem_id="diff")
+            sources = gr.Markdown(elem_id="sources", label="Sources", latex_delimiters=[])
+    diff = gr.Markdown(elem_id="diff", latex_delimiters=[])
     with gr.Row():
         save = gr.Button("Save edit", elem_id="save-btn")
         approve = gr.Button("Approve (a)", variant="primary", elem_id="approve-btn")
@@ -123,66 +126,69 @@ def build_queue_tab() -> QueueTab:
         reject = gr.Button("Reject (r)", variant="stop", elem_id="reject-btn")
         publish = gr.Button("Publish", elem_id="publish-btn")
         next_btn = gr.Button("Next (n)", elem_id="next-btn")
-    editor = Editor(gr.State(None), gr.State(""), header, input_body, meta, reply, translation,
-                    labels, duplicates, diff, sources, reason)
+    editor = Editor(gr.State(None), gr.State(None), gr.State(""), header, input_body, meta,
+                    reply, translation, labels, duplicates, diff, sources, reason)
     return QueueTab(status, kind, project, language, refresh, counts, table, editor,
                     Actions(save, approve, reject, publish, next_btn))
 
 
-def wire_queue_tab(tab: QueueTab, desk: ReviewDesk,
-                   user: gr.State) -> Callable[..., dict[Any, Any]]:
-    """Connect the tab's events to the desk; returns the callback that reloads the queue."""
+def wire_queue_tab(tab: QueueTab, desk: ReviewDesk) -> Callable[..., dict[Any, Any]]:
+    """Connect the tab's events to the desk; returns the callback that reloads the queue.
+    Each callback hands the desk its request, whose sign-in cookie the desk checks."""
     editor = tab.editor
 
     @readable
-    def load(user: Any, status: str, kind: str, project: str, language: str) -> dict[Any, Any]:
-        rows, counts = desk.queue(user, status, kind, project, language)
+    def load(status: str, kind: str, project: str, language: str,
+             request: gr.Request) -> dict[Any, Any]:
+        rows, counts = desk.queue(request, status, kind, project, language)
         return {tab.table: rows, tab.counts: counts}
 
     @readable
-    def select(user: Any, evt: gr.SelectData) -> dict[Any, Any]:
-        return editor.show(desk.open(user, int(evt.row_value[0])))
+    def select(evt: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
+        return editor.show(desk.open(request, int(evt.row_value[0])))
 
     @readable
-    def next_pending(user: Any, current: int | None) -> dict[Any, Any]:
-        return editor.show(desk.next_pending(user, current))
+    def next_pending(current: int | None, request: gr.Request) -> dict[Any, Any]:
+        return editor.show(desk.next_pending(request, current))
 
     @readable
-    def save(user: Any, current: int | None, text: str, translation: str, labels: list[str],
-             duplicates: list[int]) -> dict[Any, Any]:
-        return editor.show(desk.save(user, current, Edit(text, translation, labels, duplicates)))
-
-    @readable
-    def approve(user: Any, current: int | None, text: str, translation: str,
-                labels: list[str], duplicates: list[int]) -> dict[Any, Any]:
+    def save(current: int | None, revision: int | None, text: str, translation: str,
+             labels: list[str], duplicates: list[int], request: gr.Request) -> dict[Any, Any]:
         edit = Edit(text, translation, labels, duplicates)
-        return editor.show(desk.approve(user, current, edit))
+        return editor.show(desk.save(request, current, revision, edit))
 
     @readable
-    def reject(user: Any, current: int | None, reason: str) -> dict[Any, Any]:
-        return editor.show(desk.reject(user, current, reason))
+    def approve(current: int | None, revision: int | None, text: str, translation: str,
+                labels: list[str], duplicates: list[int],
+                request: gr.Request) -> dict[Any, Any]:
+        edit = Edit(text, translation, labels, duplicates)
+        return editor.show(desk.approve(request, current, revision, edit))
 
     @readable
-    def publish(user: Any, current: int | None) -> dict[Any, Any]:
-        return editor.show(desk.publish(user, current))
+    def reject(current: int | None, reason: str, request: gr.Request) -> dict[Any, Any]:
+        return editor.show(desk.reject(request, current, reason))
+
+    @readable
+    def publish(current: int | None, request: gr.Request) -> dict[Any, Any]:
+        return editor.show(desk.publish(request, current))
 
     @readable
     def diff(original: str, text: str) -> str:
         return views.diff_markdown(original or "", text or "")
 
-    filters, shown = tab.filters(user), editor.all()
-    editable = [user, editor.current, editor.reply, editor.translation, editor.labels,
-                editor.duplicates]
+    filters, shown = tab.filters(), editor.all()
+    editable = [editor.current, editor.revision, editor.reply, editor.translation,
+                editor.labels, editor.duplicates]
     tab.refresh.click(load, filters, tab.views())
     for dropdown in (tab.status, tab.kind, tab.language):
         dropdown.change(load, filters, tab.views())
-    tab.table.select(select, [user], shown)
+    tab.table.select(select, None, shown)
     editor.reply.change(diff, [editor.original, editor.reply], [editor.diff])
     for button, action, inputs in (
         (tab.actions.save, save, editable), (tab.actions.approve, approve, editable),
-        (tab.actions.reject, reject, [user, editor.current, editor.reason]),
-        (tab.actions.publish, publish, [user, editor.current]),
+        (tab.actions.reject, reject, [editor.current, editor.reason]),
+        (tab.actions.publish, publish, [editor.current]),
     ):
         button.click(action, inputs, shown).success(load, filters, tab.views())
-    tab.actions.next.click(next_pending, [user, editor.current], shown)
+    tab.actions.next.click(next_pending, [editor.current], shown)
     return load
