@@ -18,6 +18,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from assistant.errors import InvalidInput
 from assistant.providers.vector_index import VectorIndex
+from assistant.safe_yaml import front_matter
+from assistant.safe_yaml import load as load_yaml
 from assistant.textrules import mentions
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -103,7 +105,8 @@ def read_labels(path: Path) -> list[Label]:
     {name, description}."""
     text = _read_text(path)
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" \
+            else load_yaml(text, max_bytes=MAX_FILE_BYTES)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0]
         raise InvalidInput(f"{path} is not valid JSON/YAML: {first}", fix="fix the file") from None
@@ -124,7 +127,6 @@ def read_labels(path: Path) -> list[Label]:
     return list(labels.values())
 
 
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _HEADING = re.compile(r"^#{2,4}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
@@ -139,7 +141,7 @@ def read_template(path: Path) -> IssueTemplate | None:
     text = _read_text(path)
     if path.suffix in (".yml", ".yaml"):
         try:
-            form = yaml.safe_load(text) or {}
+            form = load_yaml(text, max_bytes=MAX_FILE_BYTES) or {}
         except yaml.YAMLError:
             return None
         if not isinstance(form, dict) or not isinstance(form.get("body"), list):
@@ -156,14 +158,8 @@ def read_template(path: Path) -> IssueTemplate | None:
         return IssueTemplate(name=str(form.get("name") or path.stem),
                              title_prefix=str(form.get("title") or "").strip(),
                              labels=_as_list(form.get("labels")), fields=fields)
-    meta: dict[str, Any] = {}
-    match = _FRONT_MATTER.match(text)
-    if match:
-        try:
-            meta = yaml.safe_load(match.group(1)) or {}
-        except yaml.YAMLError:
-            meta = {}
-        text = text[match.end():]
+    meta, end = front_matter(text)  # scalars only, no aliases, at most 16 KB
+    text = text[end:]
     text = re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)
     fields = [TemplateField(label=h.strip()) for h in _HEADING.findall(text)]
     return IssueTemplate(name=str(meta.get("name") or path.stem),
@@ -174,7 +170,7 @@ def read_template(path: Path) -> IssueTemplate | None:
 def read_glossary(path: Path) -> Glossary:
     """``keep`` (terms never translated) and ``translations`` (en/zh pairs) from YAML."""
     try:
-        data = yaml.safe_load(_read_text(path)) or {}
+        data = load_yaml(_read_text(path), max_bytes=MAX_FILE_BYTES) or {}
         return Glossary.model_validate(data)
     except (yaml.YAMLError, ValidationError) as exc:
         first = str(exc).splitlines()[0]

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
+from assistant.errors import InvalidInput
+from assistant.kinds.meeting_summary.parse import parse_note
+from assistant.project_files import read_glossary, read_labels, read_template
+from assistant.safe_yaml import MAX_FRONT_MATTER_BYTES, RefusedYaml
+from assistant.safe_yaml import load as load_yaml
 from ingest.markdown import chunk_markdown, count_tokens
+from ingest.notes import note_date
 
 
 @pytest.mark.parametrize("line", ["x" * 4_000_000, "word " * 800_000, "中" * 1_400_000],
@@ -18,3 +25,77 @@ def test_a_4_mb_unbroken_line_is_chunked_in_linear_time(line: str) -> None:
     assert elapsed < 5.0, f"{elapsed:.1f} s for {len(line)} characters"  # was ~68 s (letters)
     assert all(count_tokens(c.text) <= 350 for c in chunks)
     assert "".join(c.text for c in chunks) == line  # cut, nothing lost or repeated
+
+
+def _alias_bomb(levels: int) -> str:
+    """The billion-laughs front matter: each level nine aliases of the one below."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(lines)
+
+
+NOTE_BODY = "# Weekly sync\n\n## Decisions\n\n- Ship 2.0 on Friday.\n"
+
+
+def test_yaml_from_input_refuses_aliases_depth_and_size() -> None:
+    bomb = _alias_bomb(9)
+    assert len(bomb) < 600  # ~9^9 "lol" strings (gigabytes) once expanded
+    with pytest.raises(RefusedYaml, match="aliases"):
+        load_yaml(bomb, max_bytes=MAX_FRONT_MATTER_BYTES)
+    with pytest.raises(RefusedYaml, match="nested too deeply"):
+        load_yaml("[" * 5000, max_bytes=MAX_FRONT_MATTER_BYTES)
+    with pytest.raises(RefusedYaml, match="refused"):
+        load_yaml("n: " + "9" * 5000, max_bytes=MAX_FRONT_MATTER_BYTES)
+    with pytest.raises(RefusedYaml, match="limit"):
+        load_yaml("a: " + "b" * 100, max_bytes=50)
+    assert load_yaml("a: &x 1\nb: [2, 3]\n", max_bytes=50) == {"a": 1, "b": [2, 3]}
+
+
+@pytest.mark.parametrize("front", [
+    _alias_bomb(4) + "\ntitle: *l3\nattendees: *l3",
+    "title: [\"nested\", [\"list\"]]\nattendees: [{name: x}]",
+    "title: " + "[" * 5000,  # RecursionError out of the parser before
+    "title: " + "9" * 5000,  # an integer too long for Python to convert before
+    "attendees: [" + ", ".join(["someone"] * 3000) + "]",  # over 16 KB
+], ids=["aliases", "nested", "deep", "huge-int", "oversized"])
+def test_meeting_front_matter_is_scalars_only_without_aliases(front: str) -> None:
+    note = parse_note(f"---\n{front}\n---\n{NOTE_BODY}")
+    assert note.title == "Weekly sync"  # from the heading, not the front matter
+    assert note.attendees == []
+    assert [line.text for line in note.lines if line.kind == "bullet"] == [
+        "Ship 2.0 on Friday."]
+    assert not any("lol" in line.text or "someone" in line.text for line in note.lines)
+
+
+def test_meeting_front_matter_scalars_are_still_read() -> None:
+    note = parse_note("---\ntitle: TSC call\ndate: 2026-10-07\nattendees: [alice, bob]\n"
+                      f"---\n{NOTE_BODY}")
+    assert (note.title, note.date, note.attendees) == ("TSC call", "2026-10-07", ["alice", "bob"])
+
+
+def test_ingested_notes_ignore_aliased_or_nested_front_matter() -> None:
+    aliased = "---\nwhen: &d 2023-05-06\ndate: *d\n---\n# Sync\n"
+    assert note_date("2024-01-02-sync.md", aliased) == "2024-01-02"  # the file name's date
+    nested = "---\ndate: [2023-05-06]\n---\n# Sync\n"
+    assert note_date("sync.md", nested) == ""
+    assert note_date("sync.md", "---\ndate: 2023-05-06\n---\n# Sync\n") == "2023-05-06"
+
+
+def test_project_yaml_with_aliases_is_refused(tmp_path: Path) -> None:
+    form = tmp_path / "bug.yml"
+    form.write_text(f"{_alias_bomb(4)}\nname: *l3\nbody:\n"
+                    "  - type: input\n    attributes: {label: Version}\n")
+    assert read_template(form) is None  # like any invalid form: not used
+    md = tmp_path / "bug.md"
+    md.write_text(f"---\n{_alias_bomb(4)}\nname: *l3\nlabels: *l3\n---\n### Version\n")
+    template = read_template(md)
+    assert template is not None and (template.name, template.labels) == ("bug", [])
+    labels = tmp_path / "labels.yaml"
+    labels.write_text("- &b {name: bug}\n- *b\n")
+    with pytest.raises(InvalidInput, match="aliases"):
+        read_labels(labels)
+    glossary = tmp_path / "glossary.yaml"
+    glossary.write_text("keep: &k [kvlite]\ntranslations: []\nmore: *k\n")
+    with pytest.raises(InvalidInput, match="aliases"):
+        read_glossary(glossary)
+
