@@ -178,27 +178,43 @@ def read_glossary(path: Path) -> Glossary:
                            fix="see examples/kvlite/glossary.yaml") from None
 
 
+def _in_project(root: Path, name: str, found: list[str]) -> bool:
+    """Whether ``root / name`` is a file inside ``root`` (a resolved folder); a link out of
+    the checkout is not followed, and says so in ``found``."""
+    path = root / name
+    if not path.is_file():
+        return False
+    try:
+        inside = path.resolve(strict=True).is_relative_to(root)
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        found.append(f"{name}: skipped, a link to outside the project folder")
+    return inside
+
+
 def read_project_files(root: Path) -> tuple[ProjectFiles, list[str]]:
-    """Everything found in a project folder, and a line per file read."""
+    """Everything found in a project folder, and a line per file read (or skipped)."""
     if not root.is_dir():
         raise InvalidInput(f"{root} is not a folder.", fix="pass the project's root folder")
+    root = root.resolve()
     found: list[str] = []
     files = ProjectFiles()
     for name in ("labels.json", ".github/labels.json", "labels.yaml", ".github/labels.yml"):
-        if (root / name).is_file():
+        if _in_project(root, name, found):
             files.labels = read_labels(root / name)
             found.append(f"{name}: {len(files.labels)} labels")
             break
     folder = root / ".github" / "ISSUE_TEMPLATE"
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            if path.suffix in (".md", ".yml", ".yaml") and path.is_file():
-                template = read_template(path)
-                if template and template.fields:
-                    files.templates.append(template)
-                    found.append(f"{path.relative_to(root)}: {len(template.fields)} sections")
+    names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    for name in (f".github/ISSUE_TEMPLATE/{n}" for n in names):
+        if Path(name).suffix in (".md", ".yml", ".yaml") and _in_project(root, name, found):
+            template = read_template(root / name)
+            if template and template.fields:
+                files.templates.append(template)
+                found.append(f"{name}: {len(template.fields)} sections")
     for name in ("glossary.yaml", "glossary.yml", "docs/glossary.yaml"):
-        if (root / name).is_file():
+        if _in_project(root, name, found):
             files.glossary = read_glossary(root / name)
             found.append(f"{name}: {len(files.glossary.keep)} kept terms, "
                          f"{len(files.glossary.translations)} translations")

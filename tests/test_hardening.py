@@ -9,7 +9,7 @@ import pytest
 
 from assistant.errors import InvalidInput
 from assistant.kinds.meeting_summary.parse import parse_note
-from assistant.project_files import read_glossary, read_labels, read_template
+from assistant.project_files import read_glossary, read_labels, read_project_files, read_template
 from assistant.safe_yaml import MAX_FRONT_MATTER_BYTES, RefusedYaml
 from assistant.safe_yaml import load as load_yaml
 from ingest.markdown import chunk_markdown, count_tokens
@@ -99,3 +99,35 @@ def test_project_yaml_with_aliases_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="aliases"):
         read_glossary(glossary)
 
+
+def test_project_files_do_not_follow_links_out_of_the_checkout(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    (outside / "forms").mkdir(parents=True)
+    (outside / "labels.json").write_text('[{"name": "leaked"}]')
+    (outside / "glossary.yaml").write_text("keep: [leaked]\n")
+    (outside / "forms" / "bug.md").write_text("---\nname: Leaked\n---\n### Secret\n")
+    (outside / "own.md").write_text("---\nname: Leaked too\n---\n### Secret\n")
+    root = tmp_path / "checkout"
+    (root / ".github" / "ISSUE_TEMPLATE").mkdir(parents=True)
+    (root / "labels.json").symlink_to(outside / "labels.json")
+    (root / "glossary.yaml").symlink_to(outside / "glossary.yaml")
+    (root / ".github" / "ISSUE_TEMPLATE" / "leak.md").symlink_to(outside / "own.md")
+    (root / ".github" / "ISSUE_TEMPLATE" / "bug.md").write_text("---\nname: Bug\n---\n### Ver\n")
+    (root / ".github" / "labels.json").write_text('[{"name": "bug"}]')
+    (root / "docs").mkdir()
+    (root / "docs" / "glossary.yaml").symlink_to(root / "docs" / "real.yaml")  # inside: kept
+    (root / "docs" / "real.yaml").write_text("keep: [kvlite]\n")
+
+    files, lines = read_project_files(root)
+    assert files.label_names == ["bug"]  # the next candidate, not the link
+    assert [t.name for t in files.templates] == ["Bug"]
+    assert files.glossary.keep == ["kvlite"]
+    skipped = [line for line in lines if "outside the project" in line]
+    assert sorted(s.split(":")[0] for s in skipped) == [
+        ".github/ISSUE_TEMPLATE/leak.md", "glossary.yaml", "labels.json"]
+
+    linked = tmp_path / "linked"
+    (linked / ".github").mkdir(parents=True)
+    (linked / ".github" / "ISSUE_TEMPLATE").symlink_to(outside / "forms", target_is_directory=True)
+    files, lines = read_project_files(linked)
+    assert files.templates == [] and "leaked" not in repr(files)
