@@ -7,11 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import InvalidInput
+from assistant.context import AppContext
+from assistant.drafting.engine import run_kind
+from assistant.errors import InvalidInput, NotFound
 from assistant.kinds.meeting_summary.parse import parse_note
 from assistant.project_files import read_glossary, read_labels, read_project_files, read_template
+from assistant.providers.vector_index import _cached_client, collection_name
 from assistant.safe_yaml import MAX_FRONT_MATTER_BYTES, RefusedYaml
 from assistant.safe_yaml import load as load_yaml
+from assistant.services.index_info import index_summary, search_index
+from assistant.settings import Settings
 from ingest.markdown import chunk_markdown, count_tokens
 from ingest.notes import note_date
 
@@ -131,3 +136,24 @@ def test_project_files_do_not_follow_links_out_of_the_checkout(tmp_path: Path) -
     (linked / ".github" / "ISSUE_TEMPLATE").symlink_to(outside / "forms", target_is_directory=True)
     files, lines = read_project_files(linked)
     assert files.templates == [] and "leaked" not in repr(files)
+
+
+def _collections(settings: Settings) -> set[str]:
+    return {c if isinstance(c, str) else c.name for c in _cached_client(settings).list_collections()}
+
+
+def test_unconfigured_projects_are_refused_and_nothing_is_created(settings: Settings) -> None:
+    ctx = AppContext(settings)
+    before = _collections(settings)
+    with pytest.raises(NotFound, match="Project 'nope' is not configured") as info:
+        search_index(ctx, "database is locked", project="nope")
+    assert "kvlite" in str(info.value)  # the fix names the configured projects
+    with pytest.raises(NotFound, match="not configured"):
+        run_kind(ctx, "triage", {"title": "Crash", "body": "It crashes."},
+                 project="nope-2")
+    with pytest.raises(NotFound):
+        index_summary(ctx, "nope-3")
+    assert _collections(settings) == before
+    assert ctx.index().project == ctx.index("kvlite").project == "kvlite"  # configured: created
+    assert collection_name(settings.vectorstore.collection_prefix, "kvlite") in _collections(
+        settings)
