@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -157,3 +160,37 @@ def test_unconfigured_projects_are_refused_and_nothing_is_created(settings: Sett
     assert ctx.index().project == ctx.index("kvlite").project == "kvlite"  # configured: created
     assert collection_name(settings.vectorstore.collection_prefix, "kvlite") in _collections(
         settings)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """The usual 022 umask, under which new files were world-readable."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_the_data_dir_and_database_are_private(
+    make_settings, tmp_path: Path, open_umask: None
+) -> None:
+    settings = make_settings(data_dir=tmp_path / "new" / "data")
+    ctx = AppContext(settings)
+    ctx.drafts().create(kind="triage", project="kvlite", title="t", input={})
+    ctx.index().count()
+    database = settings.data_dir / "devrel.sqlite3"
+    assert _mode(settings.data_dir) == _mode(settings.chroma_dir) == 0o700
+    assert _mode(database) == _mode(Path(f"{database}-wal")) == 0o600
+
+    old = tmp_path / "old"  # made before: world-readable, tightened when next opened
+    old.mkdir(mode=0o755)
+    (old / "devrel.sqlite3").touch(mode=0o644)
+    settings = make_settings(data_dir=old)
+    ctx = AppContext(settings)
+    ctx.drafts()
+    assert _mode(old / "devrel.sqlite3") == 0o600
+    ctx.index().count()
+    assert _mode(old) == 0o700
