@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
+from assistant.errors import NotFound
 from assistant.providers.chat import build_chat_model
 from assistant.providers.embeddings import NamedEmbeddings, build_embedder
 from assistant.providers.model_files import Progress
@@ -39,8 +40,20 @@ class AppContext:
                 self.embedder = build_embedder(self.settings)
             return self.embedder
 
-    def index(self, project: str | None = None) -> VectorIndex:
+    def project_name(self, project: str | None = None) -> str:
+        """The name of a configured project (the default one always is); any other name is
+        refused before anything is created for it (a search once made a collection per name)."""
         name = project or self.settings.project
+        if name != self.settings.project and name not in self.settings.projects:
+            known = ", ".join(sorted({self.settings.project, *self.settings.projects}))
+            raise NotFound(f"Project {name!r} is not configured.",
+                           fix=f"use one of: {known}, or add it under `projects:` in the config "
+                               "file")
+        return name
+
+    def index(self, project: str | None = None) -> VectorIndex:
+        """A configured project's index, created on first use (unknown names are refused)."""
+        name = self.project_name(project)
         with self._lock:
             if name not in self._indexes:
                 self._indexes[name] = VectorIndex.open(self.settings, self.embeddings(), name)

@@ -18,6 +18,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from assistant.errors import InvalidInput
 from assistant.providers.vector_index import VectorIndex
+from assistant.safe_yaml import front_matter
+from assistant.safe_yaml import load as load_yaml
 from assistant.textrules import mentions
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -103,7 +105,8 @@ def read_labels(path: Path) -> list[Label]:
     {name, description}."""
     text = _read_text(path)
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" \
+            else load_yaml(text, max_bytes=MAX_FILE_BYTES)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0]
         raise InvalidInput(f"{path} is not valid JSON/YAML: {first}", fix="fix the file") from None
@@ -124,7 +127,6 @@ def read_labels(path: Path) -> list[Label]:
     return list(labels.values())
 
 
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _HEADING = re.compile(r"^#{2,4}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
@@ -139,7 +141,7 @@ def read_template(path: Path) -> IssueTemplate | None:
     text = _read_text(path)
     if path.suffix in (".yml", ".yaml"):
         try:
-            form = yaml.safe_load(text) or {}
+            form = load_yaml(text, max_bytes=MAX_FILE_BYTES) or {}
         except yaml.YAMLError:
             return None
         if not isinstance(form, dict) or not isinstance(form.get("body"), list):
@@ -156,14 +158,8 @@ def read_template(path: Path) -> IssueTemplate | None:
         return IssueTemplate(name=str(form.get("name") or path.stem),
                              title_prefix=str(form.get("title") or "").strip(),
                              labels=_as_list(form.get("labels")), fields=fields)
-    meta: dict[str, Any] = {}
-    match = _FRONT_MATTER.match(text)
-    if match:
-        try:
-            meta = yaml.safe_load(match.group(1)) or {}
-        except yaml.YAMLError:
-            meta = {}
-        text = text[match.end():]
+    meta, end = front_matter(text)  # scalars only, no aliases, at most 16 KB
+    text = text[end:]
     text = re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)
     fields = [TemplateField(label=h.strip()) for h in _HEADING.findall(text)]
     return IssueTemplate(name=str(meta.get("name") or path.stem),
@@ -174,7 +170,7 @@ def read_template(path: Path) -> IssueTemplate | None:
 def read_glossary(path: Path) -> Glossary:
     """``keep`` (terms never translated) and ``translations`` (en/zh pairs) from YAML."""
     try:
-        data = yaml.safe_load(_read_text(path)) or {}
+        data = load_yaml(_read_text(path), max_bytes=MAX_FILE_BYTES) or {}
         return Glossary.model_validate(data)
     except (yaml.YAMLError, ValidationError) as exc:
         first = str(exc).splitlines()[0]
@@ -182,27 +178,43 @@ def read_glossary(path: Path) -> Glossary:
                            fix="see examples/kvlite/glossary.yaml") from None
 
 
+def _in_project(root: Path, name: str, found: list[str]) -> bool:
+    """Whether ``root / name`` is a file inside ``root`` (a resolved folder); a link out of
+    the checkout is not followed, and says so in ``found``."""
+    path = root / name
+    if not path.is_file():
+        return False
+    try:
+        inside = path.resolve(strict=True).is_relative_to(root)
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        found.append(f"{name}: skipped, a link to outside the project folder")
+    return inside
+
+
 def read_project_files(root: Path) -> tuple[ProjectFiles, list[str]]:
-    """Everything found in a project folder, and a line per file read."""
+    """Everything found in a project folder, and a line per file read (or skipped)."""
     if not root.is_dir():
         raise InvalidInput(f"{root} is not a folder.", fix="pass the project's root folder")
+    root = root.resolve()
     found: list[str] = []
     files = ProjectFiles()
     for name in ("labels.json", ".github/labels.json", "labels.yaml", ".github/labels.yml"):
-        if (root / name).is_file():
+        if _in_project(root, name, found):
             files.labels = read_labels(root / name)
             found.append(f"{name}: {len(files.labels)} labels")
             break
     folder = root / ".github" / "ISSUE_TEMPLATE"
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            if path.suffix in (".md", ".yml", ".yaml") and path.is_file():
-                template = read_template(path)
-                if template and template.fields:
-                    files.templates.append(template)
-                    found.append(f"{path.relative_to(root)}: {len(template.fields)} sections")
+    names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    for name in (f".github/ISSUE_TEMPLATE/{n}" for n in names):
+        if Path(name).suffix in (".md", ".yml", ".yaml") and _in_project(root, name, found):
+            template = read_template(root / name)
+            if template and template.fields:
+                files.templates.append(template)
+                found.append(f"{name}: {len(template.fields)} sections")
     for name in ("glossary.yaml", "glossary.yml", "docs/glossary.yaml"):
-        if (root / name).is_file():
+        if _in_project(root, name, found):
             files.glossary = read_glossary(root / name)
             found.append(f"{name}: {len(files.glossary.keep)} kept terms, "
                          f"{len(files.glossary.translations)} translations")

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from assistant.errors import ConfigError
 
 PROFILES = ("demo", "test")
+MIN_WEBHOOK_SECRET = 16
 
 
 class LLMSettings(BaseModel):
@@ -280,6 +281,18 @@ class ApiSettings(BaseModel):
         "cookie is signed with a secret kept in data_dir/ui-session.key).",
     )
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        """An empty or short secret is a public HMAC key: anyone could sign deliveries."""
+        if value is not None and len(value.get_secret_value().encode()) < MIN_WEBHOOK_SECRET:
+            raise ValueError(
+                f"the webhook secret must be at least {MIN_WEBHOOK_SECRET} bytes (an empty or "
+                "short one lets anyone forge deliveries); use a random one, e.g. from "
+                "`openssl rand -hex 32`, in GitHub and here, or unset it to turn webhooks off"
+            )
+        return value
+
 
 class Settings(BaseSettings):
     """Everything configurable about devrel-assistant."""
@@ -424,7 +437,8 @@ def get_settings(
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
+        message = str(err["msg"]).removeprefix("Value error, ")
         raise ConfigError(
-            f"Invalid setting {where}: {err['msg']}.",
+            f"Invalid setting {where}: {message}.",
             fix="correct it in the config file or the DEVREL_* environment",
         ) from None

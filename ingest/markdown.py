@@ -119,7 +119,15 @@ def split_sections(text: str) -> list[Section]:
     return sections
 
 
-_CJK = re.compile(r"[\u3000-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_CJK = re.compile(r"[\u3000-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+
+
+def _cjk_count(text: str) -> int:
+    return 0 if text.isascii() else sum(len(run) for run in _CJK.findall(text))
+
+
+def _tokens(cjk: int, other: int) -> int:
+    return cjk + (other + 3) // 4
 
 
 def count_tokens(text: str) -> int:
@@ -128,8 +136,72 @@ def count_tokens(text: str) -> int:
     Close enough for the multilingual tokenizers used here (measured within ~20% on
     the APISIX docs), and independent of which embedder is configured.
     """
-    cjk = len(_CJK.findall(text))
-    return cjk + (len(text) - cjk + 3) // 4
+    cjk = _cjk_count(text)
+    return _tokens(cjk, len(text) - cjk)
+
+
+class _Packer:
+    """Pieces joined by ``sep`` into parts of at most ``max_tokens``, sized by running counts
+    (re-counting the growing part at every piece made long blocks quadratic).
+
+    With ``strip``, a part of two or more pieces is stripped at both ends, as
+    ``f"{part} {piece}".strip()`` would (the chunks stay what they were).
+    """
+
+    def __init__(self, sep: str, max_tokens: int, *, strip: bool = False):
+        self.sep, self.max_tokens, self.strip = sep, max_tokens, strip
+        self.parts: list[str] = []
+        self.current: list[str] = []
+        self.cjk = self.other = 0
+
+    def fits(self, piece: str, cjk: int) -> bool:
+        """Whether the current part with ``piece`` joined on stays within the budget."""
+        other = self.other + len(self.sep) * bool(self.current) + len(piece) - cjk
+        return _tokens(self.cjk + cjk, other) <= self.max_tokens
+
+    def add(self, piece: str, cjk: int) -> None:
+        self.other += len(self.sep) * bool(self.current) + len(piece) - cjk
+        self.cjk += cjk
+        self.current.append(piece)
+        if self.strip and len(self.current) > 1:
+            self._strip(0)
+            self._strip(-1)
+
+    def _strip(self, end: int) -> None:
+        while self.current and self.current[end][end].isspace():  # pieces are never empty
+            item = self.current[end]
+            kept = item.lstrip() if end == 0 else item.rstrip()
+            gone = item[:len(item) - len(kept)] if end == 0 else item[len(kept):]
+            cjk = _cjk_count(gone)
+            self.cjk -= cjk
+            self.other -= len(gone) - cjk
+            if kept:
+                self.current[end] = kept
+                return
+            del self.current[end]
+            if self.current:
+                self.other -= len(self.sep)
+
+    def flush(self) -> None:
+        if self.current:
+            self.parts.append(self.sep.join(self.current))
+        self.current, self.cjk, self.other = [], 0, 0
+
+
+def _hard_cuts(piece: str, max_tokens: int) -> tuple[list[str], str]:
+    """A giant "sentence" cut into parts of about the budget, and the rest that fits in it.
+
+    Each cut is sized on the tokens of what is left, as counted from the parts already cut
+    off: one pass over the text, however long the line (no recount, no copy of the rest).
+    """
+    cjk = _cjk_count(piece)
+    start, parts = 0, []
+    while (tokens := _tokens(cjk, len(piece) - start - cjk)) > max_tokens:
+        cut = max(1, (len(piece) - start) * max_tokens // tokens)
+        parts.append(piece[start:start + cut])
+        cjk -= _cjk_count(parts[-1])
+        start += cut
+    return parts, piece[start:]
 
 
 def _split_oversized(block: str, max_tokens: int) -> list[str]:
@@ -139,31 +211,27 @@ def _split_oversized(block: str, max_tokens: int) -> list[str]:
         lines = block.split("\n")
         opener, closer = lines[0], fence.group(1)[0] * 3
         inner = lines[1:-1] if lines[-1].strip().startswith(closer) else lines[1:]
-        parts, current = [], []
+        code = _Packer("\n", max_tokens)
         for line in inner:
-            if current and count_tokens("\n".join([*current, line])) > max_tokens:
-                parts.append("\n".join([opener, *current, closer]))
-                current = []
-            current.append(line)
-        parts.append("\n".join([opener, *current, closer]))
-        return parts
-    pieces = re.split(r"(?<=[.!?。！？])\s*|\n", block)
-    parts, current = [], ""
-    for piece in filter(None, pieces):
-        while count_tokens(piece) > max_tokens:  # one giant "sentence": cut it hard
-            cut = max(1, len(piece) * max_tokens // count_tokens(piece))
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(piece[:cut])
-            piece = piece[cut:]
-        if current and count_tokens(current + " " + piece) > max_tokens:
-            parts.append(current)
-            current = ""
-        current = f"{current} {piece}".strip() if current else piece
-    if current:
-        parts.append(current)
-    return parts
+            cjk = _cjk_count(line)
+            if code.current and not code.fits(line, cjk):
+                code.flush()
+            code.add(line, cjk)
+        code.flush()
+        return [f"{opener}\n{part}\n{closer}" for part in code.parts] or [f"{opener}\n{closer}"]
+    prose = _Packer(" ", max_tokens, strip=True)
+    for piece in filter(None, re.split(r"(?<=[.!?。！？])\s*|\n", block)):
+        if len(piece) > max_tokens:  # else it fits: a token is at least a character
+            cuts, piece = _hard_cuts(piece, max_tokens)
+            if cuts:
+                prose.flush()
+                prose.parts.extend(cuts)
+        cjk = _cjk_count(piece)
+        if prose.current and not prose.fits(piece, cjk):
+            prose.flush()
+        prose.add(piece, cjk)
+    prose.flush()
+    return prose.parts
 
 
 def chunk_markdown(text: str, max_tokens: int = 350) -> list[Section]:

@@ -7,17 +7,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import yaml
-
 from assistant.language import detect_language
 from assistant.providers.vector_index import Chunk, Metadata
 from assistant.redact import redact
+from assistant.safe_yaml import front_matter
 from ingest.docs import chunk_id
 from ingest.files import Skipped, read_text, walk
 from ingest.markdown import chunk_markdown, title_of
 
 NOTE_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _FULL_DATE = re.compile(
     r"(?<!\d)(20\d\d|19\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)"
 )
@@ -34,17 +32,11 @@ def _valid(year: int, month: int, day: int) -> str:
 
 def note_date(name: str, text: str) -> str:
     """ISO date of a meeting: front matter ``date:``, else the file name, else "" (unknown)."""
-    front = _FRONT_MATTER.match(text)
-    if front:
-        try:
-            meta = yaml.safe_load(front.group(1))
-        except yaml.YAMLError:
-            meta = None
-        value = meta.get("date") if isinstance(meta, dict) else None
-        if isinstance(value, date):
-            return value.isoformat()
-        if isinstance(value, str) and (m := _FULL_DATE.search(value)):
-            return _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    value = front_matter(text)[0].get("date")  # scalars only, no aliases, at most 16 KB
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and (m := _FULL_DATE.search(value)):
+        return _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     stem = Path(name).stem
     if m := _FULL_DATE.search(stem):
         return _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))

@@ -93,3 +93,26 @@ def test_every_setting_is_described_and_documented() -> None:
     assert result.returncode == 0, "docs/configuration.md is stale: run docs/gen_configuration.py"
     text = (ROOT / "docs" / "configuration.md").read_text()
     assert not [line for line in text.splitlines() if line.endswith("|  |")]
+
+
+@pytest.mark.parametrize("secret", ["", "hunter2", "x" * 15, "密钥密钥密"])  # the last is 15 bytes
+def test_empty_or_short_webhook_secrets_are_refused(
+    monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    monkeypatch.setenv("DEVREL_API__WEBHOOK_SECRET", secret)
+    with pytest.raises(ConfigError) as info:
+        get_settings()
+    message = str(info.value)
+    assert "Invalid setting api.webhook_secret" in message and "at least 16 bytes" in message
+    assert "Value error" not in message and "\n" not in message
+    if secret:
+        assert secret not in message  # the error never echoes the secret
+
+
+def test_unset_webhook_secret_turns_webhooks_off_and_a_long_one_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert get_settings().api.webhook_secret is None
+    monkeypatch.setenv("DEVREL_API__WEBHOOK_SECRET", "0123456789abcdef")
+    secret = get_settings().api.webhook_secret
+    assert secret is not None and secret.get_secret_value() == "0123456789abcdef"

@@ -122,7 +122,7 @@ def test_meeting_notes_front_matter_language_and_incremental(
 
 
 def test_projects_live_side_by_side(make_settings, tmp_path: Path) -> None:
-    settings = make_settings()
+    settings = make_settings(projects={"alpha": {}, "beta": {}})
     for project, text in (("alpha", "Alpha uses compaction."), ("beta", "Beta uses vacuum.")):
         root = tmp_path / project
         root.mkdir()

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from assistant.errors import IndexMismatchError, ProviderUnavailable
+from assistant.private_files import private_dir
 from assistant.providers.embeddings import NamedEmbeddings
 from assistant.settings import Settings
 
@@ -77,7 +78,8 @@ def _client(settings: Settings) -> Any:
                 f"Cannot reach the Chroma server at {url}: {type(exc).__name__}.",
                 fix="start it (`chroma run --path DIR`) or unset DEVREL_VECTORSTORE__CHROMA_URL",
             ) from None
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)  # 0700 (ingested text), whatever the umask
+    private_dir(settings.chroma_dir)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 

@@ -8,11 +8,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.errors import ConfigError, ProviderUnavailable
+from assistant.private_files import private_dir, private_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -27,11 +28,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for the URL; SQLite files get WAL and a busy timeout."""
+    """An engine for the URL; SQLite files get WAL and a busy timeout, and are private to
+    their owner (the file 0600, its folder 0700; SQLite gives its WAL the file's mode)."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        parsed = make_url(url)
+        path = parsed.database
+        if path and path != ":memory:" and not parsed.query.get("uri"):
+            if not Path(path).parent.exists():
+                private_dir(Path(path).parent)  # an existing folder may be shared: left as is
+            private_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -9,16 +9,16 @@ is left to :mod:`assistant.kinds.meeting_summary.summarize` (a closed-choice que
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-import yaml
+from assistant.safe_yaml import front_matter
 
 Kind = Literal["decision", "action", "question"]
 SectionKind = Literal["decision", "action", "question", "skip"]
 
-_FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _BOLD_HEADING = re.compile(r"^\*\*([^*]{1,40}?)\s*[:：]?\s*\*\*\s*[:：]?\s*(.*)$")
 _BULLET = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)、]|[（(]\d{1,3}[)）])\s+(.*)$")
@@ -151,7 +151,7 @@ def marker(text: str) -> tuple[Kind, str] | None:
     return None
 
 
-def _meeting_date(text: str, front: dict[str, object]) -> str:
+def _meeting_date(text: str, front: Mapping[str, object]) -> str:
     value = front.get("date")
     if isinstance(value, date):
         return value.isoformat()
@@ -213,15 +213,8 @@ def owner_of(text: str) -> str | None:
 
 def parse_note(text: str) -> ParsedNote:
     """Lines with their heading trails and section kinds; front matter read, not listed."""
-    front: dict[str, object] = {}
-    offset = 0
-    if m := _FRONT.match(text):
-        try:
-            loaded = yaml.safe_load(m.group(1))
-        except yaml.YAMLError:
-            loaded = None
-        front = loaded if isinstance(loaded, dict) else {}
-        offset = m.group(0).count("\n")
+    front, end = front_matter(text)  # scalars only, no aliases, at most 16 KB
+    offset = text[:end].count("\n")
     raw_lines = text.splitlines()
     lines: list[Line] = []
     trail: list[tuple[int, str, SectionKind | None]] = []
@@ -293,7 +286,9 @@ def parse_note(text: str) -> ParsedNote:
             label = (-1, own) if own else None  # "Action Items" on a line of its own
             lines.append(Line(number, "heading" if own else "text", text_, 0, names,
                               own or section))
-    attendees = [str(a) for a in front.get("attendees") or [] if isinstance(a, str | int)]
+    listed = front.get("attendees")
+    attendees = [str(a) for a in listed if isinstance(a, str | int)] \
+        if isinstance(listed, list) else []
     return ParsedNote(lines=lines, title=title, date=_meeting_date(text, front),
                       attendees=attendees, line_count=len(raw_lines))
 
