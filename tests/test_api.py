@@ -22,7 +22,7 @@ from tests.conftest import EXAMPLE
 from tests.fake_github import FakeGitHub, FakeGitHubServer
 
 REPO = "example-org/kvlite"
-SECRET = "webhook-secret"
+SECRET = "webhook-secret-for-the-tests"
 ISSUE = {"title": "database is locked after a crash",
          "body": "kvlite 0.4.1 on Linux: after kill -9 every open() fails with 'database is "
                  "locked'. Steps: open, kill -9, open again.",

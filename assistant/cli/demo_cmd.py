@@ -15,6 +15,7 @@ from assistant.context import AppContext
 from assistant.drafting.engine import draft_now
 from assistant.errors import InvalidInput
 from assistant.forge.shapes import issue_from_json_file
+from assistant.private_files import private_file
 from assistant.store.keys import KeyStore
 from assistant.store.models import DraftKind
 from ingest.service import (
@@ -42,7 +43,7 @@ def demo_key(app: AppContext) -> str:
         if keys.verify(secret):
             return secret
     _, secret = keys.create("demo", "admin", actor="demo")
-    path.write_text(secret + "\n")
+    private_file(path).write_text(secret + "\n")
     path.chmod(0o600)
     return secret
 

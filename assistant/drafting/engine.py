@@ -44,7 +44,7 @@ def request_draft(
     spec = get_kind(kind)
     request = parse_input(spec, data)
     return ctx.drafts().create(
-        kind=spec.name, project=project or ctx.settings.project, title=spec.title(request),
+        kind=spec.name, project=ctx.project_name(project), title=spec.title(request),
         input=request.model_dump(mode="json"), requested_by=requested_by,
         dedupe_key=dedupe_key, request_hash=request_hash,
     )
@@ -136,7 +136,7 @@ def draft_now(ctx: AppContext, kind: str | Kind, data: BaseModel | dict[str, Any
     instance (e.g. release notes from a given clone)."""
     spec = get_kind(kind)
     request = parse_input(spec, data)
-    project = project or ctx.settings.project
+    project = ctx.project_name(project)
     store = ctx.drafts()
     record = store.create(kind=spec.name, project=project, title=spec.title(request),
                           input=request.model_dump(mode="json"), status=DraftStatus.DRAFTING,

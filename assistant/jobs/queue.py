@@ -16,6 +16,7 @@ from typing import Any
 
 from assistant.context import AppContext
 from assistant.errors import ConfigError
+from assistant.private_files import private_file
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def build_huey(settings: Settings) -> Any:
                               fix="pip install 'devrel-assistant[redis]'") from None
         return RedisHuey(queue.name, url=queue.redis_url, results=False, utc=True)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_file(settings.queue_path)  # before SQLite creates it with the umask's mode
     return SqliteHuey(queue.name, filename=str(settings.queue_path), results=False, utc=True,
                       timeout=30)
 
