@@ -181,8 +181,12 @@ def test_demo_ends_serving_the_api_with_drafts_waiting(example_dir: Path, tmp_pa
                            headers={"Authorization": f"Bearer {key}"}).json()
         assert len(drafts["items"]) == 3
         assert {d["kind"] for d in drafts["items"]} == {"triage"}
-        desk = httpx.get(f"http://127.0.0.1:{port}/ui/", timeout=10)
-        assert desk.status_code == 200 and "gradio" in desk.text.lower()
+        base = f"http://127.0.0.1:{port}"
+        unsigned = httpx.get(f"{base}/ui/", timeout=10)
+        assert unsigned.status_code == 303 and unsigned.headers["location"].endswith("/ui-session")
+        with httpx.Client(base_url=base, timeout=10) as browser:  # the printed key signs in
+            signed = browser.post("/ui-session", data={"key": key}, follow_redirects=True)
+            assert signed.status_code == 200 and "gradio" in signed.text.lower()
     finally:
         proc.terminate()
         proc.wait(timeout=30)

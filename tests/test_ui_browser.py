@@ -202,7 +202,8 @@ def test_review_a_draft_in_the_browser(browser: object, desk: dict) -> None:
 
     # Someone else saves an edit while the draft is open here: saving says so, keeps both.
     reviewer = httpx.Client(base_url=desk["base"], headers={"X-API-Key": desk["reviewer"]})
-    theirs = reviewer.post("/v1/drafts/4/edit", json={"content": {"text": "他们的修改"}})
+    theirs = reviewer.post("/v1/drafts/4/edit", json={"content": {"text": "他们的修改"},
+                                                      "base_revision": 1})
     assert theirs.status_code == 200 and theirs.json()["revision"] == 2
     page.locator("#reply textarea").fill("我的修改")
     page.locator("#save-btn").click()

@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1", tags=["search"])
 
 
 @router.post("/search", response_model=list[SearchHit],
-             responses=responses(401, 409, 422, 429))
+             responses=responses(401, 404, 409, 422, 429))
 def search(body: SearchRequest, services: ServicesDep, _: BotDep) -> list[SearchHit]:
     """Passages for a query, ranked the way the drafting chains retrieve them."""
     rows = search_index(services.ctx, body.query, k=body.k, project=body.project,
