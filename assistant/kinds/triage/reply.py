@@ -15,6 +15,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
@@ -85,6 +86,10 @@ def _view(text: str) -> str:
     return fold_fullwidth(strip_invisible(html.unescape(text))).replace("\\", "").lower()
 
 
+def _quote(match: re.Match[str]) -> str:
+    return next(g for g in match.groups() if g).strip()
+
+
 def _grams(words: list[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
@@ -101,41 +106,61 @@ class Evidence:
     reporter: str | None = None
     n_sources: int = 0
 
-    @property
+    @cached_property
+    def _issue(self) -> str:
+        return _view(self.issue)
+
+    @cached_property
+    def _ours(self) -> str:
+        return _view(self.supported)
+
+    @cached_property
+    def _quoted(self) -> set[str]:
+        return {_quote(m) for m in _QUOTED.finditer(self._issue)}
+
+    @cached_property
+    def _han(self) -> tuple[str, str]:
+        return "|".join(_CJK_RUN.findall(self._issue)), "|".join(_CJK_RUN.findall(self._ours))
+
+    @cached_property
     def requested_labels(self) -> set[str]:
         """What the issue quotes in a sentence about labels: labels it asks for."""
-        return {next(g for g in m.groups() if g).strip()
-                for sentence in sentences(_view(self.issue)) if _LABEL_WORD.search(sentence)
+        return {_quote(m) for sentence in sentences(self._issue) if _LABEL_WORD.search(sentence)
                 for m in _QUOTED.finditer(sentence)}
+
+    def _new(self, phrase: str) -> bool:
+        return phrase in self._issue and phrase not in self._ours
 
     def copied(self, sentence: str) -> str | None:
         """A phrase of ``sentence`` taken from the issue and not found in the passages."""
-        said, issue, ours = _view(sentence), _view(self.issue), _view(self.supported)
-        quoted = {next(g for g in m.groups() if g).strip().lower()
-                  for m in _QUOTED.finditer(_view(self.issue))}
+        said = _view(sentence)
+        thanks = bool(_THANKS_WORD.match(said))
+        core = _CITATION.sub("", said).strip(" \t\n.,;:!?。，；：！？")
+        if len(core) >= 3 and not thanks and self._new(core):
+            return core  # a short sentence copied whole
         tokens = ({t.lower() for t in identifiers(sentence)} | {t.lower() for t in _CAPS.findall(
             sentence) if len(t) >= 4} | set(_DIGITS.findall(said)) | set(_HYPHENATED.findall(said)))
-        core = _CITATION.sub("", said).strip(" \t\n.,;:!?。，；：！？")
-        if len(core) >= 3 and core in issue and core not in ours and not _THANKS_WORD.match(core):
-            return core  # a short sentence copied whole
-        for phrase in sorted({q for q in quoted if len(q) >= 3 and q in said} | tokens):
-            if phrase in issue and phrase not in ours:
+        quoted = {q for q in self._quoted if len(q) >= 3 and q in said}
+        for phrase in sorted(quoted | tokens):
+            if self._new(phrase):
                 return phrase
-        # a span of EN_SPAN words or ZH_SPAN Han characters; a shorter sentence copied whole
+        # EN_SPAN words or ZH_SPAN Han characters in a row (a shorter sentence: all of it)
         words = _WORDS.findall(_CITATION.sub(" ", said))
         n = max(1, min(EN_SPAN, len(words)))
-        short = n < EN_SPAN and (_THANKS_WORD.match(said) or len("".join(words)) < 6)
-        theirs = _grams(_WORDS.findall(issue), n) - _grams(_WORDS.findall(ours), n)
-        for gram in (set() if short else _grams(words, n) & theirs):
-            return " ".join(gram)
-        han_issue, han_ours = "|".join(_CJK_RUN.findall(issue)), "|".join(_CJK_RUN.findall(ours))
+        if n == EN_SPAN or not (thanks or len("".join(words)) < 6):
+            theirs = _grams(_WORDS.findall(self._issue), n) - _grams(
+                _WORDS.findall(self._ours), n)
+            for gram in _grams(words, n) & theirs:
+                return " ".join(gram)
+        han_issue, han_ours = self._han
         runs = _CJK_RUN.findall(said)
         size = max(2, min(ZH_SPAN, sum(len(r) for r in runs)))
+        if size < ZH_SPAN and thanks:
+            return None
         for run in runs:
             for i in range(len(run) - size + 1):
                 piece = run[i : i + size]
-                if piece in han_issue and piece not in han_ours and (
-                        size == ZH_SPAN or not _THANKS_WORD.match(said)):
+                if piece in han_issue and piece not in han_ours:
                     return piece
         return None
 
@@ -150,7 +175,7 @@ class Evidence:
             return "names a state change"
         if _NUMBER.search(view):
             return "names an issue number"
-        quoted = {next(g for g in m.groups() if g).strip() for m in _QUOTED.finditer(view)}
+        quoted = {_quote(m) for m in _QUOTED.finditer(view)}
         if any(name.lower() in quoted or (not name.isalpha() and mentions(view, name.lower()))
                for name in self.labels) or any(
                 mentions(view, name) for name in self.requested_labels):
