@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -10,10 +12,34 @@ from assistant.redact import redact
 from assistant.textnorm import fold_fullwidth, strip_invisible
 from assistant.textrules import CJK
 
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]]+", re.IGNORECASE)
-# Any script: "@mіra-chen" with a Cyrillic і is caught whole, never half-linked.
-_MENTION = re.compile(r"(?<![\w`/])@([^\W_][\w-]{0,38})")
+# GitHub's rendering is the reference: whatever it would turn into a link, an image or a
+# mention goes, unless it is an allowed URL or the reporter. Rather than one pattern per
+# trick, the text is first made plain (entities decoded, escapes and HTML dropped, backticks
+# paired the way CommonMark pairs them), then everything risky is removed: URLs, e-mail
+# addresses and host names everywhere (a reader may copy them out of code too); square
+# brackets (so no inline or reference link, definition or image can remain) but citations,
+# mentions and issue/commit references outside real code spans, where GitHub links them.
+# A tag, closed or not: "<img src=x" could close on a ">" code appends later.
+_HTML = re.compile(r"<!--.*?(?:-->|\Z)|<[^<>]*>|<[a-z/!?][^\s<>]*", re.DOTALL | re.IGNORECASE)
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_BACKTICKS = re.compile(r"`+")
+_MD_LINK = re.compile(r"!?\[([^\[\]]*)\]\(\s*<?([^)\s>]*)>?[^)]*\)")
+_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:[ \t]*(\S+).*$", re.MULTILINE)
+# Extended autolinks (scheme://, www.), scheme-relative //host, mailto:/xmpp:.
+_URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*:)?//[^\s<>()\[\]`/][^\s<>()\[\]`]*|"
+                  r"\bwww\.[^\s<>()\[\]`]+|\b(?:mailto|xmpp):[^\s<>()\[\]`]+", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Any script: "@mіra-chen" with a Cyrillic і is caught whole, never half-linked; "请@mira"
+# and "`@mira" are mentions on GitHub (only an ASCII letter or digit before "@" is not).
+_HANDLE = r"[^\W\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]"  # a word character, not CJK
+_MENTION = re.compile(rf"(?<![A-Za-z0-9])@((?!_){_HANDLE}(?:{_HANDLE}|-){{0,38}})"
+                      rf"(/(?:{_HANDLE}|[.-])+)?")
+# #N, GH-N, owner/repo#N, owner#N, owner/repo@sha, owner@sha and bare commit SHAs.
+_REF = re.compile(
+    r"(?<![\w#])(?:[\w.-]+/[\w.-]+|[\w-]+)?#\d+(?!\w)|(?<!\w)GH-\d+(?!\w)|"
+    r"(?<!\w)[\w.-]+(?:/[\w.-]+)?@[0-9a-f]{7,40}(?!\w)|"
+    r"(?<!\w)(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}(?!\w)",
+    re.IGNORECASE | re.ASCII)
 # A host name without a scheme ("pypi.evil.example"): GitHub does not link it, but a reader
 # may follow it, so it goes like a URL (homoglyph hosts too). Only common TLDs, so file names
 # (setup.py) stay.
@@ -24,7 +50,7 @@ _BARE_DOMAIN = re.compile(
     re.IGNORECASE,
 )
 _CITE = re.compile(r"\[(\d{1,2})\]")
-_HTML = re.compile(r"<!--.*?-->|<[^>]{1,200}>", re.DOTALL)
+_BRACKET = re.compile(r"\[(\d{1,2})\]|[\[\]]")
 
 
 @dataclass
@@ -36,13 +62,71 @@ class GuardResult:
     cited: list[int] = field(default_factory=list)
 
 
-def guard_reply(
-    text: str, *, allowed_urls: set[str], n_sources: int, reporter: str | None
-) -> GuardResult:
-    """Strip links not in ``allowed_urls``, mentions other than the reporter, unknown citations,
-    HTML and secrets; collect the passages cited."""
-    removed: list[str] = []
-    text = fold_fullwidth(strip_invisible(text))
+def _unescape(text: str) -> str:
+    """HTML entities decoded until none is left (``&amp;#64;`` is an "@" two steps away)."""
+    for _ in range(5):
+        decoded = html.unescape(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def code_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` has code spans, paired as CommonMark pairs them: a backtick string opens
+    a span only if a later string of the same length closes it; else it is literal."""
+    runs = list(_BACKTICKS.finditer(text))
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(runs):
+        size = len(runs[i].group())
+        close = next((k for k in range(i + 1, len(runs)) if len(runs[k].group()) == size), None)
+        if close is None:
+            i += 1
+            continue
+        spans.append((runs[i].start(), runs[close].end()))
+        i = close + 1
+    return spans
+
+
+def pair_backticks(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text with only code spans that cannot mean anything else: unpaired backticks are
+    dropped, and spans over a line break or a table pipe are unwrapped (a block boundary or a
+    table cell there would change the pairing). Every backtick left closes on its own line."""
+    while True:
+        spans = code_spans(text)
+        keep = {i for a, b in spans if "\n" not in text[a:b] and "|" not in text[a:b]
+                for i in range(a, b)}
+        out = "".join(c for i, c in enumerate(text) if c != "`" or i in keep)
+        if out == text:
+            return text, spans
+        text = out
+
+
+def _outside(text: str, spans: list[tuple[int, int]], edit: Callable[[str], str]) -> str:
+    """``edit`` applied to the parts of ``text`` outside ``spans``."""
+    parts, last = [], 0
+    for a, b in spans:
+        parts += [edit(text[last:a]), text[a:b]]
+        last = b
+    return "".join([*parts, edit(text[last:])])
+
+
+def _plain(text: str, *, allowed_urls: set[str], reporter: str | None, n_sources: int,
+           removed: list[str]) -> str:
+    """One pass of the guard (see the comment above ``_HTML``)."""
+    text = fold_fullwidth(strip_invisible(_unescape(text)))
+
+    def html_tag(match: re.Match[str]) -> str:
+        inner = match.group(0)[1:-1]
+        if inner in allowed_urls:
+            return inner
+        removed.append("html")
+        return ""
+
+    text = _HTML.sub(html_tag, text)
+    text = _ESCAPE.sub(r"\1", text)
+    text, spans = pair_backticks(text)
 
     def link(match: re.Match[str]) -> str:
         if match.group(2) in allowed_urls:
@@ -50,7 +134,15 @@ def guard_reply(
         removed.append(f"link:{match.group(2)}")
         return match.group(1)
 
-    text = _MD_LINK.sub(link, text)
+    def definition(match: re.Match[str]) -> str:
+        removed.append(f"definition:{match.group(1)}")
+        return ""
+
+    def links(part: str) -> str:
+        return _DEFINITION.sub(definition, _MD_LINK.sub(link, part))
+
+    text = _outside(text, spans, links)
+    text, spans = pair_backticks(text)
 
     def url(match: re.Match[str]) -> str:
         value = match.group(0).rstrip(".,;:!?'\"")
@@ -59,44 +151,73 @@ def guard_reply(
         removed.append(f"url:{value}")
         return ""
 
-    text = _URL.sub(url, text)
+    def email(match: re.Match[str]) -> str:
+        removed.append(f"email:{match.group(0)}")
+        return ""
 
     def domain(match: re.Match[str]) -> str:
         removed.append(f"domain:{match.group(0)}")
         return ""
 
-    text = _BARE_DOMAIN.sub(domain, text)
+    # Everywhere, code spans too: none of these contains a backtick, so spans stay as paired.
+    text = _BARE_DOMAIN.sub(domain, _EMAIL.sub(email, _URL.sub(url, text)))
+    spans = code_spans(text)
 
-    def html(match: re.Match[str]) -> str:
-        removed.append("html")
-        return ""
-
-    text = _HTML.sub(html, text)
-
-    def mention(match: re.Match[str]) -> str:
-        if reporter and match.group(1).lower() == reporter.lower():
-            return match.group(0)
-        removed.append(f"mention:@{match.group(1)}")
-        return ""  # the whole handle: "cc mira-chen" left behind would still point at someone
-
-    text = _MENTION.sub(mention, text)
-    cited: list[int] = []
-
-    def cite(match: re.Match[str]) -> str:
+    def bracket(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            removed.append(f"bracket:{match.group(0)}")
+            return ""
         number = int(match.group(1))
         if 1 <= number <= n_sources:
-            if number not in cited:
-                cited.append(number)
             return match.group(0)
         removed.append(f"citation:[{number}]")
         return ""
 
-    text = _CITE.sub(cite, text)
+    def mention(match: re.Match[str]) -> str:
+        if reporter and match.group(1).lower() == reporter.lower() and not match.group(2):
+            return match.group(0)
+        removed.append(f"mention:@{match.group(1)}{match.group(2) or ''}")
+        return ""  # the whole handle: "cc mira-chen" left behind would still point at someone
+
+    def ref(match: re.Match[str]) -> str:
+        removed.append(f"reference:{match.group(0)}")
+        return ""
+
+    def refs(part: str) -> str:
+        part = _BRACKET.sub(bracket, part)
+        # a citation right before "(", "[" or ":" would open a link or a definition
+        part = re.sub(r"(\[\d{1,2}\])(?=[(\[:])", r"\1 ", part)
+        return _REF.sub(ref, _MENTION.sub(mention, part))
+
+    return _outside(text, spans, refs)
+
+
+def guard_reply(
+    text: str, *, allowed_urls: set[str], n_sources: int, reporter: str | None
+) -> GuardResult:
+    """Strip what GitHub would link (links, images, definitions, autolinks, URLs, e-mail
+    addresses, references) unless in ``allowed_urls``, mentions other than the reporter,
+    unknown citations, HTML and secrets; collect the passages cited."""
+    removed: list[str] = []
+    for _ in range(5):  # a removal can join two harmless pieces into a risky one
+        cleaned = _plain(text, allowed_urls=allowed_urls, reporter=reporter,
+                         n_sources=n_sources, removed=removed)
+        if cleaned == text:
+            break
+        text = cleaned
+    cited: list[int] = []
+    _outside(text, code_spans(text), lambda part: _CITE.sub(lambda m: _cite(m, cited), part))
     cleaned = redact(text)
     if cleaned != text:
         removed.append("secret")
     cleaned = re.sub(r"[ \t]+\n", "\n", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
     return GuardResult(cleaned, removed, cited)
+
+
+def _cite(match: re.Match[str], cited: list[int]) -> str:
+    if int(match.group(1)) not in cited:
+        cited.append(int(match.group(1)))
+    return match.group(0)
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？]|\n\n")

@@ -217,7 +217,7 @@ def draft_triage(
         generation = phrase_reply(
             issue, language=language, project=index.project, docs=docs, passages=passages,
             glossary=files.glossary, chat_model=chat_model, prompt=prompts.reply,
-            settings=settings, usage=usage)
+            settings=settings, usage=usage, label_names=files.label_names)
         draft.removed, draft.rejected = generation.removed, generation.problems
         text = generation.text
         if text is None:
