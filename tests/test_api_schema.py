@@ -7,7 +7,8 @@ designed, documented ones of this setup: ``DESIGNED_5XX``), and its status code,
 body must be documented ones. What it found once is pinned by the regression tests at
 the end.
 The target, checks and runner live in ``evals/harness/schema_fuzz.py``: ``evals/api_fuzz.py``
-runs the same target and checks with more cases and prints a summary.
+runs the same target with more cases, with each role's key and (``--checks all``) every check
+schemathesis has, and prints a summary.
 
 The target is the example project's full index (docs, issues, project files) behind the test
 profile's fake chat model, with five triage drafts made from GitHub issues (three waiting for
