@@ -68,6 +68,8 @@ INTENDED: dict[tuple[str, str, str], str] = {
         "a note that is blank or looks binary (a NUL, or control characters above 1 in 200)",
     ("POST /v1/drafts/{draft_id}/edit", "positive_data_acceptance", "Unknown label(s)"):
         "labels come from the project's label set (its configuration, not the schema)",
+    ("POST /v1/drafts/{draft_id}/edit", "positive_data_acceptance", "not among the duplicates"):
+        "duplicates come from the ones the draft found (stored state)",
     ("POST /v1/drafts/{draft_id}/edit", "positive_data_acceptance", "draft has no labels"):
         "what an edit holds depends on the stored draft's kind (only triage has labels)",
     ("POST /v1/webhooks/github", "positive_data_acceptance", "without an issue object"):
