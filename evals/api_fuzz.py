@@ -72,6 +72,10 @@ INTENDED: dict[tuple[str, str, str], str] = {
         "duplicates come from the ones the draft found (stored state)",
     ("POST /v1/drafts/{draft_id}/edit", "positive_data_acceptance", "draft has no labels"):
         "what an edit holds depends on the stored draft's kind (only triage has labels)",
+    ("POST /v1/search", "positive_data_acceptance", "The query is empty"):
+        "a query of only whitespace is blank (minLength counts characters)",
+    ("POST /v1/keys", "positive_data_acceptance", "A key needs a name"):
+        "a key name of only whitespace is blank (minLength counts characters)",
     ("POST /v1/webhooks/github", "positive_data_acceptance", "without an issue object"):
         "a signed delivery the harness sends malformed on purpose (the body is GitHub's)",
     ("POST /v1/webhooks/github", "positive_data_acceptance", "is not a JSON object"):
