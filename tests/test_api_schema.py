@@ -7,7 +7,8 @@ designed, documented ones of this setup: ``DESIGNED_5XX``), and its status code,
 body must be documented ones. What it found once is pinned by the regression tests at
 the end.
 The target, checks and runner live in ``evals/harness/schema_fuzz.py``: ``evals/api_fuzz.py``
-runs the same target and checks with more cases and prints a summary.
+runs the same target with more cases, with each role's key and (``--checks all``) every check
+schemathesis has, and prints a summary.
 
 The target is the example project's full index (docs, issues, project files) behind the test
 profile's fake chat model, with five triage drafts made from GitHub issues (three waiting for
@@ -24,15 +25,17 @@ one test, each a Hypothesis test over ``operation.as_strategy()``.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from assistant.kinds.community_update.kind import FIRST_DAY, LAST_DAY
 from evals.harness.schema_fuzz import FuzzTarget, build_target, operations
 
 pytestmark = pytest.mark.slow
@@ -116,3 +119,40 @@ def test_schema_valid_meeting_notes_answer_a_documented_status(fuzz_target: Fuzz
                                headers={**fuzz_target.auth, "Content-Type": "application/json"})
     path = "/v1/drafts/meeting-summary"
     assert response.status_code in _documented(fuzz_target.app, "POST", path), response.text
+
+
+# What `evals/api_fuzz.py --checks all` found: a read route catching a kind's path, an Allow
+# header naming one route's methods, activity days the schema allowed and the API refused.
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_a_kinds_route_answers_405_to_another_method(fuzz_target: FuzzTarget,
+                                                     method: str) -> None:
+    with TestClient(fuzz_target.app) as client:
+        response = client.request(method, "/v1/drafts/triage", headers=fuzz_target.auth)
+    assert response.status_code == 405, response.text
+    assert response.headers["allow"] == "POST"
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_405_allows_every_method_of_the_path(fuzz_target: FuzzTarget) -> None:
+    with TestClient(fuzz_target.app) as client:
+        response = client.request("PATCH", "/v1/keys", headers=fuzz_target.auth)
+    documented = {m.upper() for m in fuzz_target.app.openapi()["paths"]["/v1/keys"]}
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == documented == {"GET", "POST"}
+
+
+@pytest.mark.parametrize("day", [FIRST_DAY - timedelta(days=1), FIRST_DAY, date(2026, 10, 1),
+                                 LAST_DAY, LAST_DAY + timedelta(days=1), date(4423, 8, 10)])
+def test_an_activity_day_is_accepted_exactly_when_the_schema_allows_it(
+        fuzz_target: FuzzTarget, day: date) -> None:
+    path = "/v1/projects/{project}/activity"
+    parameters = fuzz_target.app.openapi()["paths"][path]["get"]["parameters"]
+    schema = next(p["schema"] for p in parameters if p["name"] == "since")
+    allowed = re.fullmatch(schema.get("pattern", ".*"), day.isoformat()) is not None
+    with TestClient(fuzz_target.app) as client:
+        response = client.get(path.format(project=fuzz_target.ctx.settings.project),
+                              params={"since": day.isoformat(), "until": day.isoformat()},
+                              headers=fuzz_target.auth)
+    assert (response.status_code == 200) == allowed, (day, allowed, response.text)

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from assistant.errors import (
     Conflict,
@@ -85,6 +86,18 @@ def _first_validation_error(errors: list[Any]) -> str:
     return f"{where}: {err.get('msg', 'invalid')}"
 
 
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the app serves at the request's path, for a 405's ``Allow`` (Starlette names
+    only those of the first route whose path matched)."""
+    routes = request.app.router.routes
+    return ", ".join(method for method in METHODS
+                     if any(route.matches({**request.scope, "method": method})[0] is Match.FULL
+                            for route in routes))
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that give every error the same shape."""
 
@@ -107,13 +120,17 @@ def install(app: FastAPI) -> None:
                           "see the request schema and examples at /docs")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message, fix = str(exc.detail), None
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 400 and "parsing the body" in message:
             message = "The request body could not be read as JSON (is it UTF-8 text?)."
             fix = "send a UTF-8 JSON body with content-type application/json"
-        return error_json(exc.status_code, code, message, fix, getattr(exc, "headers", None))
+        if exc.status_code == 405 and (allow := allowed_methods(request)):
+            headers = {**(headers or {}), "Allow": allow}
+            fix = f"use {allow.replace(', ', ' or ')}"
+        return error_json(exc.status_code, code, message, fix, headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -142,19 +142,21 @@ def list_drafts(
                      counts=store.counts(project))
 
 
-@router.get("/{draft_id}", response_model=DraftOut, responses=ERRORS, name="get_draft")
+# The reads take only digits as an id (OpenAPI still shows `/{draft_id}`), so `GET
+# /v1/drafts/triage` is a 405 for a kind's creation route, not a 422 about a draft id.
+@router.get("/{draft_id:int}", response_model=DraftOut, responses=ERRORS, name="get_draft")
 def get_draft(draft_id: RecordId, services: ServicesDep, caller: BotDep) -> DraftOut:
     """One draft: input (redacted for bot keys), output, sources, status, newest revision."""
     return _out(services, services.ctx.drafts().get(draft_id), caller)
 
 
-@router.get("/{draft_id}/revisions", response_model=list[RevisionOut], responses=ERRORS)
+@router.get("/{draft_id:int}/revisions", response_model=list[RevisionOut], responses=ERRORS)
 def list_revisions(draft_id: RecordId, services: ServicesDep, _: BotDep) -> list[RevisionOut]:
     """Every revision: 1 is the model's draft, later ones are reviewers' edits."""
     return [RevisionOut(**r.model_dump()) for r in services.ctx.drafts().revisions(draft_id)]
 
 
-@router.get("/{draft_id}/audit", response_model=list[AuditOut], responses=ERRORS)
+@router.get("/{draft_id:int}/audit", response_model=list[AuditOut], responses=ERRORS)
 def draft_audit(draft_id: RecordId, services: ServicesDep, _: BotDep) -> list[AuditOut]:
     """Who did what to the draft, and when."""
     store = services.ctx.drafts()

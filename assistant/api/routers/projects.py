@@ -17,6 +17,10 @@ from assistant.services.desk import request_sync
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
 ProjectPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
 ERRORS = responses(401, 403, 404, 422, 429)
+# FIRST_DAY..LAST_DAY (1970-01-01..2100-12-31) as a pattern: JSON Schema bounds no dates, so
+# without it the schema promised days the API refuses.
+DAY_PATTERN = r"^(19[7-9][0-9]|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+Day = Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, json_schema_extra={"pattern": DAY_PATTERN})]
 
 
 def _known(services: Any, project: str) -> None:
@@ -44,10 +48,8 @@ def project_index(project: ProjectPath, services: ServicesDep, _: BotDep) -> dic
 
 @router.get("/{project}/activity", responses=ERRORS)
 def project_activity(project: ProjectPath, services: ServicesDep, _: BotDep,
-                     since: Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY,
-                                                  examples=["2026-10-01"])],
-                     until: Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY,
-                                                  examples=["2026-10-31"])],
+                     since: Annotated[Day, Query(examples=["2026-10-01"])],
+                     until: Annotated[Day, Query(examples=["2026-10-31"])],
                      unanswered_days: Annotated[int, Query(ge=0, le=3650)] = 7) -> Any:
     """Community activity for a period (CHAOSS metrics over the ingested issues and PRs)."""
     from assistant.services.activity import compute_activity
