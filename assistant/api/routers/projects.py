@@ -11,15 +11,12 @@ from assistant.api.deps import AdminDep, BotDep, ServicesDep
 from assistant.api.errors import responses
 from assistant.api.schemas import SyncAccepted
 from assistant.errors import NotFound
-from assistant.kinds.community_update.kind import FIRST_DAY, LAST_DAY
+from assistant.kinds.community_update.kind import DAY_PATTERN, FIRST_DAY, LAST_DAY
 from assistant.services.desk import request_sync
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
 ProjectPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
 ERRORS = responses(401, 403, 404, 422, 429)
-# FIRST_DAY..LAST_DAY (1970-01-01..2100-12-31) as a pattern: JSON Schema bounds no dates, so
-# without it the schema promised days the API refuses.
-DAY_PATTERN = r"^(19[7-9][0-9]|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 Day = Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, json_schema_extra={"pattern": DAY_PATTERN})]
 
 

@@ -16,14 +16,18 @@ if TYPE_CHECKING:
     from assistant.context import AppContext
 
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2100, 12, 31)  # the periods activity covers
+# The same range for JSON Schema, which bounds no dates.
+DAY_PATTERN = r"^(19[7-9][0-9]|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
 
 class ActivityInput(BaseModel):
     """A period of activity (days included, UTC)."""
 
     since: date = Field(..., ge=FIRST_DAY, le=LAST_DAY, examples=["2026-10-01"],
+                        json_schema_extra={"pattern": DAY_PATTERN},
                         description="First day of the period (YYYY-MM-DD).")
     until: date = Field(..., ge=FIRST_DAY, le=LAST_DAY, examples=["2026-10-31"],
+                        json_schema_extra={"pattern": DAY_PATTERN},
                         description="Last day of the period, included.")
     unanswered_days: int = Field(7, ge=0, le=3650, description="An open issue without a first "
                                  "response for longer than this is listed as unanswered.")
