@@ -112,6 +112,8 @@ def test_reject_needs_a_reason_and_ends_the_review(api: Api) -> None:
     url = f"/v1/drafts/{draft['id']}"
     missing = api.client.post(f"{url}/reject", headers=api.reviewer, json={"reason": ""})
     assert missing.status_code == 422 and missing.json()["error"]["code"] == "invalid_request"
+    blank = api.client.post(f"{url}/reject", headers=api.reviewer, json={"reason": "\u000b "})
+    assert blank.status_code == 422 and blank.json()["error"]["code"] == "invalid_request"
     rejected = api.client.post(f"{url}/reject", headers=api.reviewer,
                                json={"reason": "duplicate of #136"})
     assert rejected.json()["status"] == "rejected"

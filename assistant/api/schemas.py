@@ -90,8 +90,9 @@ class ApproveRequest(BaseModel):
 
 
 class RejectRequest(BaseModel):
-    reason: str = Field(..., min_length=1, max_length=2000,
-                        examples=["not a bug: works as designed"])
+    reason: str = Field(..., min_length=1, max_length=2000, pattern=r"\S",
+                        examples=["not a bug: works as designed"],
+                        description="Why, for the record (not only whitespace).")
 
 
 class SearchRequest(BaseModel):
