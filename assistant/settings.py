@@ -278,7 +278,7 @@ class ApiSettings(BaseModel):
     )
     ui_idle_s: float = Field(
         1800.0, gt=0, description="A review-desk sign-in unused this long expires (the "
-        "cookie is signed with a secret kept in data_dir/ui-session.key).",
+        "cookie is signed with a secret kept in the database, shared by every API process).",
     )
 
     @field_validator("webhook_secret")

@@ -19,10 +19,11 @@ import gradio as gr
 from fastapi import FastAPI
 
 from assistant.services.container import Services
+from assistant.store.server_secrets import server_secret
 from ui.desk import ReviewDesk
 from ui.guard import DeskGuard
 from ui.readable import readable
-from ui.session import DeskSessions, load_secret
+from ui.session import SESSION_SECRET, DeskSessions
 from ui.signin import signin_router
 from ui.tabs.create import build_create_tab, wire_create_tab
 from ui.tabs.index import build_index_tab, wire_index_tab
@@ -97,8 +98,8 @@ def mount_ui(app: FastAPI, services: Services, path: str = "/ui") -> FastAPI:
     (system fonts: no request leaves the machine)."""
     settings = services.ctx.settings
     os.environ["GRADIO_TEMP_DIR"] = str(fresh_cache(settings.data_dir / "ui-cache"))
-    sessions = DeskSessions(services.keys, load_secret(settings.data_dir / "ui-session.key"),
-                            settings.api.ui_idle_s)
+    secret = server_secret(services.ctx.drafts().engine, SESSION_SECRET)  # shared by every host
+    sessions = DeskSessions(services.keys, secret, settings.api.ui_idle_s)
     app.include_router(signin_router(sessions, path))
     app.add_middleware(DeskGuard, path=path, sessions=sessions)
     theme = gr.themes.Default(font=["system-ui", "sans-serif"],

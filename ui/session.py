@@ -16,19 +16,17 @@ import binascii
 import hashlib
 import hmac
 import json
-import os
-import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from http.cookies import SimpleCookie
-from pathlib import Path
 from typing import Protocol
 
 from assistant.errors import InvalidInput
 from assistant.store.keys import KeyRecord, KeyStore
 
 COOKIE = "devrel_desk"
+SESSION_SECRET = "desk-session"  # the cookie-signing key's name among the server's secrets
 MAX_AGE_S = 12 * 3600.0  # a sign-in lasts a working day at most, however busy
 REFRESH_S = 30.0  # how often, at most, activity moves the cookie's last-seen on
 
@@ -47,26 +45,6 @@ class Ticket:
     key_id: int
     issued: float
     seen: float
-
-
-def load_secret(path: Path) -> bytes:
-    """The cookie-signing secret kept in ``path`` (created once, readable by its owner only)."""
-    try:
-        return bytes.fromhex(path.read_text().strip())
-    except (FileNotFoundError, ValueError):
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(32))
-    try:
-        os.link(draft, path)  # atomic: a concurrent first start keeps the other's secret
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink()
-    return bytes.fromhex(path.read_text().strip())
 
 
 def cookie_header(value: str, *, path: str, secure: bool, max_age: float = MAX_AGE_S) -> str:

@@ -24,7 +24,7 @@ from .keywords import keyword_spans
 from .private_keys import private_key_spans
 from .tokens import token_spans
 
-__all__ = ["REDACTED", "redact", "secret_spans"]
+__all__ = ["REDACTED", "redact", "redact_json", "secret_spans"]
 
 REDACTED = "[REDACTED]"
 LONG_LINE = 16384
@@ -109,3 +109,14 @@ def redact(text: str) -> str:
         pos = end
     parts.append(text[pos:])
     return "".join(parts)
+
+
+def redact_json(value: object) -> object:
+    """A JSON value with every string in it redacted (keys are kept)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: redact_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_json(item) for item in value]
+    return value

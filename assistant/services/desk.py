@@ -66,16 +66,21 @@ def watch_draft(ctx: AppContext, draft_id: int, timeout_s: float,
         record = latest
 
 
+def _opened_at(record: DraftRecord, base_revision: int, fix: str) -> DraftRecord:
+    """``record`` if it is still at the revision the reviewer opened; a Conflict otherwise."""
+    if record.revision != base_revision:
+        raise Conflict(f"Draft {record.id} is at revision {record.revision}; you opened "
+                       f"{base_revision}.", fix=fix)
+    return record
+
+
 def save_edit(ctx: AppContext, draft_id: int, content: DraftContent, who: str,
               base_revision: int) -> DraftRecord:
     """Store ``content`` as a new revision when it differs from ``base_revision``, the one the
     reviewer opened; a Conflict when someone else saved a revision since."""
     store = ctx.drafts()
-    record = store.get(draft_id)
-    if record.revision != base_revision:
-        raise Conflict(
-            f"Draft {draft_id} is at revision {record.revision}; you opened {base_revision}.",
-            fix="reload the draft to see the other edit, then apply yours again")
+    record = _opened_at(store.get(draft_id), base_revision,
+                        "reload the draft to see the other edit, then apply yours again")
     if content != store.content(draft_id, base_revision).content:
         record = review.edit_draft(ctx, draft_id, content, who, base_revision=base_revision)
     return record
@@ -88,10 +93,8 @@ def approve_with_edit(ctx: AppContext, draft_id: int, content: DraftContent,
     record = ctx.drafts().get(draft_id)
     if record.status == DraftStatus.PENDING_REVIEW:
         record = save_edit(ctx, draft_id, content, who, base_revision)
-    elif record.revision != base_revision:
-        raise Conflict(
-            f"Draft {draft_id} is at revision {record.revision}; you opened {base_revision}.",
-            fix="reload the draft and review the newest revision")
+    else:
+        _opened_at(record, base_revision, "reload the draft and review the newest revision")
     return review.approve_draft(ctx, draft_id, who, record.revision)
 
 

@@ -29,7 +29,7 @@ from assistant.api.schemas import (
 )
 from assistant.drafting.registry import KINDS
 from assistant.kinds.base import Kind
-from assistant.redact import redact
+from assistant.redact import redact_json
 from assistant.services import review
 from assistant.services.desk import create_draft
 from assistant.store.drafts import DraftRecord
@@ -56,19 +56,8 @@ def _out(services: Services, record: DraftRecord, caller: Caller | None = None) 
         content = services.ctx.drafts().content(record.id).content
     data = record.model_dump()
     if caller is None or caller.key.role.rank < Role.REVIEWER.rank:
-        data["input"] = _redacted(data["input"])
+        data["input"] = redact_json(data["input"])
     return DraftOut(**data, content=content)
-
-
-def _redacted(value: Any) -> Any:
-    """A JSON value with every string passed through the secret redaction."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {key: _redacted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_redacted(item) for item in value]
-    return value
 
 
 def request_hash(kind: Kind, project: str | None, data: Any) -> str:
