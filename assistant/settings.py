@@ -128,6 +128,21 @@ class TriageSettings(BaseModel):
     min_doc_score: float = Field(
         0.0, ge=0.0, le=1.0, description="Docs passages scoring below this are not linked."
     )
+    reply_mode: Literal["pieces", "generative"] = Field(
+        "pieces", description="pieces: the reply is built from verified pieces (a quoted doc "
+        "sentence the model chooses, maintainers' past answers, duplicates, missing "
+        "information), the default for the small local model; generative: the model writes "
+        "the reply (for strong served models), and every sentence must be supported by a "
+        "cited passage or past answer or it is dropped.",
+    )
+    min_support: float = Field(
+        0.6, ge=0.0, le=1.0, description="generative mode: share of a sentence's content "
+        "words that must appear in its sources for it to stay.",
+    )
+    index_triaged: bool = Field(
+        True, description="Add each triaged issue to the index at once, so the next incoming "
+        "issue can find it as a duplicate.",
+    )
     english_for_reviewer: bool = Field(
         True, description="For a Chinese issue, add an English summary of the issue and an "
         "English translation of the reply (two more model calls).",
@@ -192,6 +207,12 @@ class ProjectSettings(BaseModel):
     sources: ProjectSources = Field(
         default_factory=ProjectSources, description="Where the project's sources are."
     )
+    maintainers: list[str] = Field(
+        default_factory=list, description="Logins whose comments count as maintainers' answers "
+        "besides OWNER/MEMBER/COLLABORATOR ones (e.g. committers outside the GitHub org).")
+    label_aliases: dict[str, str] = Field(
+        default_factory=dict, description="Old label name → current one (e.g. kind/bug: bug): "
+        "history labelled with the old name trains the current one.")
     triggers: WebhookTriggers = Field(
         default_factory=WebhookTriggers, description="What GitHub webhooks draft."
     )

@@ -26,6 +26,9 @@ class IssueInput(BaseModel):
     author_association: str | None = Field(
         None, max_length=32, description="GitHub's author_association (OWNER, MEMBER, NONE, ...)."
     )
+    labels: list[str] = Field(
+        default_factory=list, max_length=100,
+        description="Labels already on the issue (e.g. set by the issue form).")
     repo: str | None = Field(None, max_length=140)
     number: int | None = None
     url: str | None = Field(None, max_length=500)
@@ -69,6 +72,13 @@ def issue_from_json_file(path: Path) -> IssueInput:
     return issue_from_json(data, str(path))
 
 
+def _label_names(value: Any) -> list[str]:
+    """Label names from REST label objects or plain strings (anything else is ignored)."""
+    names = [v.get("name") if isinstance(v, dict) else v for v in value or []] \
+        if isinstance(value, list) else []
+    return sorted({n.strip()[:100] for n in names if isinstance(n, str) and n.strip()})[:100]
+
+
 def issue_from_json(data: dict[str, Any], where: str = "the issue") -> IssueInput:
     """An IssueInput from GitHub's REST shape (or ``gh issue view --json``)."""
     user = data.get("user") or data.get("author") or {}
@@ -84,6 +94,7 @@ def issue_from_json(data: dict[str, Any], where: str = "the issue") -> IssueInpu
             body=str(data.get("body") or "")[:MAX_BODY],
             author=(user.get("login") if isinstance(user, dict) else None),
             author_association=str(association) if association else None,
+            labels=_label_names(data.get("labels")),
             repo=repo,
             number=data.get("number") if isinstance(data.get("number"), int) else None,
             url=url[:500] or None,

@@ -19,7 +19,9 @@ class LabelSuggestion(BaseModel):
 
     name: str
     confidence: float = Field(ge=0.0, le=1.0)
-    source: Literal["classifier", "template"] = "classifier"
+    source: Literal["classifier", "template", "applied"] = Field(
+        "classifier", description="classifier: suggested; template: the issue template's "
+        "labels; applied: already on the issue (e.g. set by the issue form), not a suggestion.")
 
 
 class DuplicateSuggestion(BaseModel):
@@ -31,6 +33,8 @@ class DuplicateSuggestion(BaseModel):
     state: str = ""
     score: float = Field(ge=0.0, le=1.0, description="Calibrated similarity in [0, 1].")
     reason: str = Field(description="One line: why it looks like the same problem.")
+    evidence: str = Field(
+        "", description="The strongest shared evidence, e.g. the longest shared error line.")
 
 
 class DocLink(BaseModel):
@@ -45,6 +49,30 @@ class DocLink(BaseModel):
     score: float
     cited: bool = False
     passage: str = Field("", description="The start of the passage, for the reviewer.")
+
+
+class PastAnswer(BaseModel):
+    """A maintainer's answer on a similar past issue, quoted with its link."""
+
+    number: int
+    title: str
+    url: str
+    author: str
+    quote: str = Field(description="The maintainer's own sentences, verbatim.")
+    score: float = Field(ge=0.0, le=1.0, description="How similar the past issue is.")
+    evidence: str = Field("", description="What the two issues share (e.g. an error line).")
+
+
+class ReplyPiece(BaseModel):
+    """One verified part of a reply, and where it came from."""
+
+    kind: Literal["opening", "doc_quote", "past_answer", "duplicate", "missing", "next_step",
+                  "model_text"]
+    text: str
+    source: str = Field("", description="The URL or passage the text stands on.")
+    by_model: bool = Field(False, description="The model chose or wrote this piece.")
+    support: float | None = Field(
+        None, description="Share of the piece's content words found in its source.")
 
 
 class MissingItem(BaseModel):
@@ -75,6 +103,11 @@ class TriageDraft(BaseModel):
     labels_abstained: bool = Field(
         False, description="True when no label cleared the confidence threshold."
     )
+    label_candidates: list[LabelSuggestion] = Field(
+        default_factory=list,
+        description="When the classifier abstains: its best labels below the threshold, "
+        "for the reviewer only.",
+    )
     duplicates: list[DuplicateSuggestion] = Field(
         default_factory=list, description="Likely duplicates: above the calibrated threshold."
     )
@@ -83,10 +116,17 @@ class TriageDraft(BaseModel):
         description="The best other past issues, below the threshold: for the reviewer only.",
     )
     docs: list[DocLink] = Field(default_factory=list)
+    past_answers: list[PastAnswer] = Field(
+        default_factory=list, description="Maintainers' answers on similar past issues.")
     missing: list[MissingItem] = Field(default_factory=list)
     reply_needed: bool = True
     no_reply_reason: str | None = None
     reply_text: str = ""
+    reply_mode: Literal["pieces", "generative"] = "pieces"
+    pieces: list[ReplyPiece] = Field(
+        default_factory=list, description="What the reply is made of, piece by piece.")
+    confidence_evidence: dict[str, float] = Field(
+        default_factory=dict, description="The evidence the confidence was computed from.")
     reply_markdown: str = ""
     reply_en: str | None = Field(
         None, description="English translation of the reply, for the reviewer, when it is not EN."
