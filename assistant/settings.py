@@ -135,6 +135,10 @@ class TriageSettings(BaseModel):
         "the reply (for strong served models), and every sentence must be supported by a "
         "cited passage or past answer or it is dropped.",
     )
+    answer_min_score: float = Field(
+        0.1, ge=0.0, le=1.0, description="A maintainer's answer on a past issue is quoted "
+        "only when that issue's duplicate score reaches this.",
+    )
     min_support: float = Field(
         0.6, ge=0.0, le=1.0, description="generative mode: share of a sentence's content "
         "words that must appear in its sources for it to stay.",

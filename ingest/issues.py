@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from assistant.forge.records import (
+    MAINTAINER_ASSOCIATIONS,
     Comment,
     IssueRecord,
     comment_from_json,
     issue_record_from_json,
     text_of,
 )
-from assistant.language import detect_language
+from assistant.language import reporter_language
 from assistant.providers.vector_index import Chunk, Metadata
 from assistant.redact import redact
 from assistant.store.activity import EventRow, ItemRow
@@ -148,12 +149,32 @@ def issue_path(issue: IssueRecord) -> str:
     return f"{'pulls' if issue.is_pull_request else 'issues'}/{issue.number}"
 
 
-def issue_chunks(issue: IssueRecord, project: str, max_tokens: int) -> list[Chunk]:
-    """Title and body as the first unit (split only if huge), then the comments, packed."""
+ANSWER_MIN_CHARS = 40  # shorter maintainer comments ("thanks", "/close") are not answers
+
+
+def is_maintainer_answer(comment: Comment, issue: IssueRecord,
+                         maintainers: frozenset[str] = frozenset()) -> bool:
+    """A substantive comment by a maintainer (OWNER/MEMBER/COLLABORATOR, or a login the
+    project lists) on someone else's issue; bots never count."""
+    login = (comment.author or "").lower()
+    if not login or login.endswith("[bot]") or login == (issue.author or "").lower():
+        return False
+    trusted = (comment.author_association or "").upper() in MAINTAINER_ASSOCIATIONS or \
+        login in maintainers
+    return trusted and len(comment.body.strip()) >= ANSWER_MIN_CHARS
+
+
+def issue_chunks(issue: IssueRecord, project: str, max_tokens: int,
+                 maintainers: frozenset[str] = frozenset()) -> list[Chunk]:
+    """Title and body as the first unit (split only if huge), then the comments, packed.
+
+    A maintainer's answer (``is_maintainer_answer``; ``maintainers``: lower-case logins) is a
+    passage of its own (part ``answer``), so drafts can retrieve and quote what the project's
+    maintainers said on similar issues."""
     kind = "pull_request" if issue.is_pull_request else "issue"
     path = issue_path(issue)
     body = redact(issue.body)
-    language = detect_language(f"{issue.title}\n{body}")
+    language = reporter_language(issue.title, body)
     base: Metadata = {
         "source_kind": kind,
         "project": project,
@@ -191,6 +212,16 @@ def issue_chunks(issue: IssueRecord, project: str, max_tokens: int) -> list[Chun
     packed: list[str] = []
     size = 0
     for comment in issue.comments:
+        if is_maintainer_answer(comment, issue, maintainers):
+            answer = redact(comment.body).strip()
+            if count_tokens(answer) > max_tokens:
+                answer = chunk_markdown(answer, max_tokens)[0].text
+            metadata = dict(base, part="answer", heading="answer", position=len(chunks),
+                            answer_author=comment.author, answer_url=comment.url or issue.url,
+                            answer_created=comment.created_at)
+            text = f"{header} (answer)\n\n{answer}"
+            chunks.append(Chunk(chunk_id(project, path, text, seen), text, metadata))
+            continue
         text = f"{comment.author or 'someone'} ({comment.author_association or 'NONE'}) " \
             f"{comment.created_at[:10]}:\n{redact(comment.body).strip()}"
         tokens = count_tokens(text)

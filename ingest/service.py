@@ -8,6 +8,7 @@ from pathlib import Path
 from assistant.errors import InvalidInput
 from assistant.forge.client import GitHubClient, check_repo
 from assistant.forge.records import comment_from_json, issue_record_from_json
+from assistant.forge.shapes import IssueInput
 from assistant.providers.vector_index import VectorIndex
 from assistant.settings import Settings
 from assistant.store.activity import ActivityStore, UpsertCounts
@@ -127,8 +128,11 @@ def sync_issues(
     Their history (authors, comment and review times, merges, assignees) is upserted into the
     app database's activity tables too, for activity reports (``activity``: an open store).
     """
+    project = settings.projects.get(index.project)
+    maintainers = frozenset(m.lower() for m in project.maintainers) if project else frozenset()
     chunks_by_path = {
-        issue_path(issue): issue_chunks(issue, index.project, settings.ingest.chunk_tokens)
+        issue_path(issue): issue_chunks(issue, index.project, settings.ingest.chunk_tokens,
+                                        maintainers)
         for issue in parsed.issues.values()
     }
     report = sync_source(
@@ -143,6 +147,27 @@ def sync_issues(
     ]
     record_activity(settings, index.project, parsed, activity)
     return report
+
+
+def index_incoming_issue(settings: Settings, index: VectorIndex, issue: IssueInput) -> bool:
+    """Add a just-triaged issue (title and body) to the index, so the next incoming issue can
+    find it as a duplicate. Only an issue with a number that the index does not hold yet: a
+    synced issue, with its comments and labels, is never replaced by the bare report."""
+    if not issue.number:
+        return False
+    record = IssueRecord(
+        number=issue.number, title=issue.title.strip() or f"#{issue.number}", body=issue.body,
+        state="open", state_reason="", labels=list(issue.labels), author=issue.author or "",
+        author_association=issue.author_association or "", created_at="", updated_at="",
+        closed_at="", url=issue.url or "", is_pull_request=False)
+    path = issue_path(record)
+    if index.entries({"path": path}):
+        return False
+    source = _issue_source([record], issue.repo or index.project)
+    chunks = issue_chunks(record, index.project, settings.ingest.chunk_tokens)
+    sync_source(index, source, {path: chunks}, complete=False,
+                batch_size=settings.embedding.batch_size, write_batch=settings.ingest.write_batch)
+    return True
 
 
 def record_activity(settings: Settings, project: str, parsed: ParsedIssues,

@@ -40,6 +40,7 @@ def _draft(record) -> TriageDraft:
 
 
 def test_full_draft_is_validated_and_stored(ctx: AppContext) -> None:
+    ctx.settings.triage.reply_mode = "generative"
     ctx.chat = RecordingChatModel(responses=[
         "Thanks @zoe-l! This is a stale LOCK file [1]; run `kvlite unlock` as described in [1]. "
         "More at https://evil.example.com and [7]. cc @mira-chen."
@@ -87,6 +88,7 @@ def test_free_form_bug_report_asks_for_what_the_template_wants(ctx: AppContext) 
 
 
 def test_chinese_issue_gets_chinese_reply_and_english_for_the_reviewer(ctx: AppContext) -> None:
+    ctx.settings.triage.reply_mode = "generative"
     ctx.chat = RecordingChatModel(responses=[
         "感谢反馈！在 Windows 上从源码构建需要安装 Visual Studio Build Tools 的 C++ 工作负载 [1]。",
         "The reporter cannot build kvlite from source on Windows because the MSVC linker is "
@@ -107,16 +109,21 @@ def test_chinese_issue_gets_chinese_reply_and_english_for_the_reviewer(ctx: AppC
     assert any(d.language == "zh" for d in draft.docs if d.cited)  # reporter's language first
 
 
-def test_looping_model_falls_back_to_template_in_reporters_language(ctx: AppContext) -> None:
+def test_looping_model_is_not_posted_and_the_draft_abstains(
+        ctx: AppContext) -> None:
     loop = "Please try again.\nPlease try again.\nPlease try again.\nPlease try again."
+    ctx.settings.triage.reply_mode = "generative"
     ctx.chat = RecordingChatModel(responses=[loop, loop])
     ctx.settings.triage.english_for_reviewer = False
     issue = issue_from_json_file(EXAMPLE / "incoming" / "162-windows-build.json")
     draft = _draft(draft_now(ctx, DraftKind.TRIAGE, issue))
     assert draft.language == "zh" and draft.fallback is True and draft.usage.calls == 2
-    assert "感谢" in draft.reply_markdown and "相关文档" in draft.reply_markdown
-    assert _links(draft.reply_markdown) <= _ingested_urls(ctx)
-    assert draft.confidence < 0.8
+    # nothing else verified to say (the report is complete, no duplicate): it abstains rather
+    # than post the model's loop or a filler
+    assert draft.reply_needed is False and draft.reply_markdown == ""
+    assert draft.no_reply_reason and draft.no_reply_reason.startswith("nothing verified")
+    assert not any(p.by_model for p in draft.pieces)
+    assert draft.confidence <= 0.1
 
 
 def test_maintainers_issue_needs_no_reply_and_costs_no_model_call(ctx: AppContext) -> None:

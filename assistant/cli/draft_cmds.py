@@ -45,15 +45,26 @@ def render_draft(record: DraftRecord, revision: RevisionRecord | None = None) ->
     if output.get("summary_en"):
         lines.append(f"**Summary (EN):** {output['summary_en']}\n")
     labels = output.get("labels") or []
-    if labels:
+    applied = [lb for lb in labels if lb.get("source") == "applied"]
+    suggested = [lb for lb in labels if lb.get("source") != "applied"]
+    if applied:
+        lines.append("**Already on the issue:** " + ", ".join(
+            f"`{lb['name']}`" for lb in applied) + "\n")
+    if suggested:
         lines.append("**Labels:** " + ", ".join(
             f"`{lb['name']}`" + (f" {lb['confidence']:.2f}" if lb.get("confidence") is not None
-                                 else "") for lb in labels) + "\n")
-    elif output.get("labels_abstained"):
-        lines.append("**Labels:** none above the threshold (abstained)\n")
+                                 else "") for lb in suggested) + "\n")
+    if output.get("labels_abstained"):
+        best = ", ".join(f"`{lb['name']}` {lb['confidence']:.2f}"
+                         for lb in output.get("label_candidates") or [])
+        lines.append("**Labels:** the classifier abstained" + (f" (best: {best})" if best
+                                                               else "") + "\n")
     for dup in output.get("duplicates") or []:
         lines.append(f"**Likely duplicate:** #{dup['number']} {dup['title']} "
                      f"({dup['score']:.2f}: {dup['reason']})\n")
+    for past in output.get("past_answers") or []:
+        lines.append(f"**Past answer:** #{past['number']} {past['title']} "
+                     f"({past['score']:.2f}, by {past['author']})\n")
     for dup in output.get("related") or []:
         lines.append(f"**Related:** #{dup['number']} {dup['title']} ({dup['score']:.2f}: "
                      f"{dup['reason']})\n")
@@ -90,11 +101,60 @@ def show_record(record: DraftRecord, as_json: bool) -> None:
         print_draft(record)
 
 
+def _issue_files(paths: list[Path]) -> list[Path]:
+    """The JSON files to triage: each file given, and the ``*.json`` files of each folder."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(p for p in path.glob("*.json") if p.is_file())
+            if not inside:
+                raise InvalidInput(f"{path} holds no .json files.",
+                                   fix="pass a folder of issue JSON files, or the files")
+            found += inside
+        else:
+            found.append(path)
+    return found
+
+
+def _triage_batch(ctx: typer.Context, files: list[Path], project: str | None,
+                  as_json: bool) -> None:
+    """One draft per issue file, in one process (the model is loaded once); a bad file is
+    reported and skipped, and the exit code says whether any was."""
+    app = app_context(ctx)
+    table = Table("file", "draft", "lang", "labels", "duplicates", "confidence", "s")
+    records, failed = [], []
+    for path in _issue_files(files):
+        try:
+            record = draft_with_progress(app, DraftKind.TRIAGE, issue_from_json_file(path),
+                                         project)
+        except InvalidInput as exc:
+            failed.append(path)
+            console.print(f"[red]{path}: {exc}[/red]")
+            continue
+        records.append(record)
+        output = record.output or {}
+        table.add_row(path.name, f"#{record.id}", str(output.get("language", "")),
+                      ", ".join(lb["name"] for lb in output.get("labels") or []
+                                if lb.get("source") != "applied"),
+                      ", ".join(f"#{d['number']}" for d in output.get("duplicates") or []),
+                      f"{record.confidence or 0:.2f}", str(output.get("seconds", "")))
+    if as_json:
+        typer.echo(json.dumps([json.loads(r.model_dump_json()) for r in records], indent=2))
+    else:
+        console.print(table)
+        console.print(f"{len(records)} drafts wait for review"
+                      + (f"; {len(failed)} files skipped" if failed else ""))
+    if failed:
+        raise typer.Exit(1)
+
+
 def triage(
     ctx: typer.Context,
     title: str = typer.Option("", "--title", help="The issue's title."),
     body: str = typer.Option("", "--body", help="The issue's body (Markdown)."),
-    file: Path | None = typer.Option(None, "--file", help="A JSON file with one issue."),
+    file: list[Path] = typer.Option(
+        [], "--file", help="A JSON file with one issue, or a folder of them; repeat for "
+        "several (one process, the model loaded once)."),
     github: str | None = typer.Option(
         None, "--github", help="Fetch OWNER/REPO#N through the forge (GitHub API)."),
     author: str | None = typer.Option(None, "--author", help="The reporter's login."),
@@ -104,8 +164,11 @@ def triage(
     """Draft a triage (labels, duplicates, docs, missing info, reply); it waits for review."""
     if sum(bool(x) for x in (file, github, title or body)) != 1:
         raise InvalidInput("Give one of --file, --github or --title/--body.", fix="pick one")
-    if file is not None:
-        issue = issue_from_json_file(file)
+    if file and (len(file) > 1 or file[0].is_dir()):
+        _triage_batch(ctx, file, project, as_json)
+        return
+    if file:
+        issue = issue_from_json_file(file[0])
     elif github:
         repo, number = parse_issue_ref(github)
         forge = build_forge(app_context(ctx).settings)

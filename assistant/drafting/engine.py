@@ -14,7 +14,7 @@ from assistant.drafting.registry import get_kind
 from assistant.errors import DevrelError, InvalidInput, ProviderUnavailable
 from assistant.kinds.base import DraftResult, Kind, Progress
 from assistant.store.drafts import DraftRecord
-from assistant.store.models import DraftStatus
+from assistant.store.models import DraftKind, DraftStatus
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,7 @@ def run_draft_job(ctx: AppContext, draft_id: int, worker: str) -> float | None:
         request = parse_input(spec, record.input)
         with _Heartbeat(ctx, draft_id, claim.token) as beat:
             result = spec.draft(ctx, request, record.project)
+        _index_request(ctx, spec, request, record.project)
     except TRANSIENT as exc:
         return _retry_or_fail(ctx, record, claim.token, str(exc))
     except DevrelError as exc:
@@ -116,6 +117,19 @@ def run_draft_job(ctx: AppContext, draft_id: int, worker: str) -> float | None:
         log.warning("draft %s was taken over by another worker (lease %s); this result is "
                     "dropped", draft_id, "lost" if beat.lost else "expired")
     return None
+
+
+def _index_request(ctx: AppContext, spec: Kind, request: BaseModel, project: str) -> None:
+    """After a triage draft: the issue goes into the index (``triage.index_triaged``), so the
+    next incoming issue can find it. A failure here never loses the draft."""
+    if spec.name != DraftKind.TRIAGE or not ctx.settings.triage.index_triaged:
+        return
+    from ingest.service import index_incoming_issue
+
+    try:
+        index_incoming_issue(ctx.settings, ctx.index(project), request)  # type: ignore[arg-type]
+    except Exception:  # the draft is done; the next sync indexes the issue anyway
+        log.exception("indexing the triaged issue of project %s failed", project)
 
 
 def _complete(ctx: AppContext, draft_id: int, token: str | None, result: DraftResult,
@@ -146,6 +160,7 @@ def draft_now(ctx: AppContext, kind: str | Kind, data: BaseModel | dict[str, Any
     except DevrelError as exc:
         store.fail(record.id, str(exc))
         raise
+    _index_request(ctx, spec, request, project)
     done = _complete(ctx, record.id, None, result, requested_by)
     assert done is not None
     return done

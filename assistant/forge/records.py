@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DUPLICATE_OF = re.compile(r"(?im)^\s*(?:\*\*)?duplicate\s+of\s+#(\d+)")
+MAINTAINER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 MAX_BODY_CHARS = 65_536  # GitHub's own limit on an issue or comment body
 
 

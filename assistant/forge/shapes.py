@@ -10,11 +10,11 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from assistant.errors import InvalidInput
+from assistant.forge.records import MAINTAINER_ASSOCIATIONS
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_TITLE = 512
 MAX_BODY = 60_000
-MAINTAINER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 
 
 class IssueInput(BaseModel):

@@ -23,7 +23,8 @@ def triage_prompts(ctx: AppContext) -> TriagePrompts:
 
     pinned = ctx.settings.prompt_versions
     return TriagePrompts(*(load_prompt(name, pinned.get(name))
-                           for name in ("triage_reply", "triage_summary", "translate")))
+                           for name in ("triage_reply", "triage_summary", "translate",
+                                         "triage_choose")))
 
 
 def triage_content(draft: TriageDraft) -> DraftContent:
@@ -31,7 +32,7 @@ def triage_content(draft: TriageDraft) -> DraftContent:
     return DraftContent(
         text=draft.reply_markdown if draft.reply_needed else "",
         translation=draft.reply_en,
-        labels=[label.name for label in draft.labels],
+        labels=[label.name for label in draft.labels if label.source != "applied"],
         duplicates=[dup.number for dup in draft.duplicates],
     )
 

@@ -21,7 +21,7 @@ import hashlib
 import re
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -277,16 +277,20 @@ def issue_vector(index: VectorIndex, title: str, body: str) -> np.ndarray:
 
 
 def classifier_for_index(
-    index: VectorIndex, label_set: Sequence[str] | None = None
+    index: VectorIndex, label_set: Sequence[str] | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> LabelClassifier | None:
     """A classifier trained on the index's issues and PRs, None when nothing can be learned.
 
-    Uses the stored embeddings (nothing is embedded again). Cached per index; retrained when
-    the issues change or are relabelled (the fingerprint covers ids and labels).
+    ``aliases`` (old name → current name) relabel the history first, so issues labelled
+    ``kind/bug`` before a rename train ``bug``. Uses the stored embeddings (nothing is
+    embedded again). Cached per index; retrained when the issues change or are relabelled
+    (the fingerprint covers ids, labels and aliases).
     """
     entries = index.entries(ISSUE_WHERE)
     wanted = tuple(sorted(set(label_set))) if label_set is not None else None
-    digest = hashlib.sha256(repr(wanted).encode())
+    renames = tuple(sorted((aliases or {}).items()))
+    digest = hashlib.sha256(repr((wanted, renames)).encode())
     for passage_id in sorted(entries):
         digest.update(f"\n{passage_id}\t{entries[passage_id].get('labels', '')}".encode())
     fingerprint = digest.hexdigest()
@@ -295,21 +299,22 @@ def classifier_for_index(
         cached = _CACHE.get(key)
         if cached is not None and cached.fingerprint == fingerprint:
             return cached.classifier
-    classifier = _train_from_index(index, wanted)
+    classifier = _train_from_index(index, wanted, dict(renames))
     with _CACHE_LOCK:
         _CACHE[key] = _Cached(fingerprint, classifier)
     return classifier
 
 
 def _train_from_index(
-    index: VectorIndex, label_set: tuple[str, ...] | None
+    index: VectorIndex, label_set: tuple[str, ...] | None, aliases: dict[str, str]
 ) -> LabelClassifier | None:
     ids, vectors, metadatas = index.vectors(ISSUE_WHERE)
     if not ids:
         return None
     doc_ids, documents, _ = index.documents(ISSUE_WHERE)
     text_of = dict(zip(doc_ids, documents, strict=True))
-    labels = [_split_labels(m.get("labels")) for m in metadatas]
+    labels = [sorted({aliases.get(n, n) for n in _split_labels(m.get("labels"))})
+              for m in metadatas]
     texts = [issue_text(str(m.get("title", "")), _body_of(text_of.get(i, "")))
              for i, m in zip(ids, metadatas, strict=True)]
     wanted = label_set if label_set is not None else sorted({n for ls in labels for n in ls})
