@@ -202,7 +202,7 @@ def _reply_by_pieces(
     if chosen is not None:
         doc = draft.docs[candidates[chosen].doc]
         doc.cited = True
-        doc_quote = (doc, candidates[chosen].text)
+        doc_quote = (doc, candidates[chosen].quote or candidates[chosen].text)
     past = draft.past_answers[0] if draft.past_answers else None
     parts = {"doc_quote": doc_quote, "past": past, "duplicates": draft.duplicates,
              "missing": draft.missing}

@@ -38,6 +38,7 @@ _FENCE = re.compile(r"^(?:```|~~~).*?(?:^(?:```|~~~)[^\n]*$|\Z)", re.DOTALL | re
 _SKIP_LINE = re.compile(r"^\s*(?:#|\||:::|<|import |export |!\[|-{3,}|\* \* \*)")
 _MARKUP = re.compile(r"\[([^\]]{1,200})\]\([^)]*\)|<[^>\n]{0,200}>")
 _CHOICE = re.compile(r"\d{1,2}")
+_EMPHASIS = re.compile(r"\*\*|__|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w)")
 
 TEXTS = {
     "en": {
@@ -73,10 +74,33 @@ class Candidate:
     doc: int  # index into the draft's docs
     text: str
     overlap: float
+    quote: str = ""  # the sentence with its neighbours in the paragraph, as the reply quotes it
 
 
-def _prose_sentences(passage: str) -> list[str]:
-    """The prose sentences of a docs passage (no code, tables, headings or markup)."""
+QUOTE_CHARS = 400
+
+
+def _window(parts: list[str], i: int, limit: int = QUOTE_CHARS) -> str:
+    """Sentence ``i`` with the one before it and then the one after, while they fit."""
+    start, end = i, i + 1
+    if i > 0 and len(parts[i - 1]) >= 12 and len(_join(parts[i - 1 : end])) <= limit:
+        start = i - 1
+    if end < len(parts) and len(_join(parts[start : end + 1])) <= limit:
+        end += 1
+    return _join(parts[start:end])
+
+
+def _join(parts: list[str]) -> str:
+    """Sentences as one text: a space after Latin punctuation, none after Chinese."""
+    text = ""
+    for part in parts:
+        text += part if not text or text.endswith(("。", "！", "？", "；")) else " " + part
+    return text
+
+
+def _prose_sentences(passage: str) -> list[tuple[str, str]]:
+    """The prose sentences of a docs passage (no code, tables, headings or markup), each
+    with the quote around it."""
     body = passage.split("\n\n", 1)[-1]
     body = _FENCE.sub("\n\n", body)
     paragraphs = re.split(r"\n\s*\n", body)
@@ -84,12 +108,13 @@ def _prose_sentences(passage: str) -> list[str]:
     for paragraph in paragraphs:
         lines = [ln for ln in paragraph.splitlines() if ln.strip() and not _SKIP_LINE.match(ln)]
         text = _MARKUP.sub(r"\1", " ".join(ln.strip().lstrip("-*+ ") for ln in lines))
-        for sentence in sentences(text):
-            sentence = sentence.strip()
+        text = _EMPHASIS.sub("", text)
+        parts = [part.strip() for part in sentences(text) if part.strip()]
+        for i, sentence in enumerate(parts):
             han = len(CJK.findall(sentence))
             size = han * 2 + len(re.findall(r"[A-Za-z]{2,}", sentence)) * 5
             if size >= 40 and len(sentence) <= 320 and not sentence.endswith((":", "：")):
-                found.append(sentence)
+                found.append((sentence, _window(parts, i)))
     return found
 
 
@@ -99,11 +124,11 @@ def doc_candidates(query: str, passages: list[str], limit: int = MAX_CANDIDATES
     terms = set(tokenize(query))
     scored = []
     for n, passage in enumerate(passages):
-        for sentence in _prose_sentences(passage):
+        for sentence, quote in _prose_sentences(passage):
             mine = set(tokenize(sentence))
             shared = len(mine & terms)
             if shared:
-                scored.append(Candidate(n, sentence, shared / (len(mine) ** 0.5 or 1.0)))
+                scored.append(Candidate(n, sentence, shared / (len(mine) ** 0.5 or 1.0), quote))
     scored.sort(key=lambda c: (-c.overlap, c.doc))
     seen: set[str] = set()
     unique = []
@@ -189,7 +214,8 @@ def _label(doc: DocLink) -> str:
 
 
 def _title(text: str) -> str:
-    return re.sub(r"[\[\]()`*_<>|]", "", text)[:100].strip()
+    """Text safe inside a link label or after an issue number: no brackets, tags or pipes."""
+    return re.sub(r"\s+", " ", re.sub(r"[\[\]()<>|]", "", text))[:100].strip()
 
 
 def assemble(
