@@ -144,7 +144,11 @@ def check(out: dict, case: dict, label_set: set[str], indexed: set[int],
         violations.append("label outside the set")
     if not {d["number"] for d in out["duplicates"] + out["related"]} <= indexed:
         violations.append("duplicate not in the index")
-    chosen = {str(d["number"]) for d in out["duplicates"]}
+    # references code chose: the likely duplicates, the past issues whose maintainer answer is
+    # quoted, and the references inside those quotes (a maintainer's own words, from the index)
+    past = out.get("past_answers") or []
+    chosen = {str(d["number"]) for d in out["duplicates"] + past} | {
+        m.group(1) or m.group(2) for a in past for m in REF.finditer(a["quote"])} - {None}
     targets, texts, html = [], [], False
     for markdown in (posted, out.get("reply_en") or "", out.get("summary_en") or ""):
         t, x, h = rendered(markdown)

@@ -75,14 +75,14 @@ def test_ingest_search_and_triage_json(tmp_path: Path, example_dir: Path) -> Non
     assert found[0]["url"].startswith(
         "https://github.com/example-org/kvlite/blob/main/docs/en/troubleshooting.md#")
     triage = devrel("triage", "--title", "database is locked", "--body", "after a crash",
-                    "--json", data_dir=tmp_path,
-                    DEVREL_LLM__FAKE_REPLIES='["Remove the stale LOCK file with kvlite unlock [1]."]')
+                    "--json", data_dir=tmp_path, DEVREL_LLM__FAKE_REPLIES='["1"]')
     assert triage.returncode == 0, triage.stderr
     draft = json.loads(triage.stdout)
     assert draft["status"] == "pending_review"
-    assert "kvlite unlock [1]" in draft["output"]["reply_markdown"]
+    reply = draft["output"]["reply_markdown"]  # the chosen docs sentence, quoted with its link
+    assert "\n> " in reply and "docs/en/troubleshooting.md#" in reply
     # the review from the command line: edit (a new revision), approve; keys
-    reply = tmp_path / "reply.md"
+    reply = tmp_path / "reply.md"  # type: ignore[assignment]
     reply.write_text("Run `kvlite unlock` to remove the stale LOCK file.")
     edited = devrel("drafts", "edit", str(draft["id"]), "--text-file", str(reply), "--as", "mia",
                     "--base-revision", "1", data_dir=tmp_path)
@@ -191,3 +191,24 @@ def test_demo_ends_serving_the_api_with_drafts_waiting(example_dir: Path, tmp_pa
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+
+
+def test_batch_triage_drafts_every_file_in_one_process(tmp_path: Path, example_dir: Path) -> None:
+    data = tmp_path / "data"
+    ingest = devrel("ingest", "docs", str(example_dir / "docs"), "--repo-path", "docs",
+                    data_dir=data)
+    assert ingest.returncode == 0, ingest.stderr
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    for name in ("161-lock-error.json", "162-windows-build.json"):
+        (folder / name).write_text((example_dir / "incoming" / name).read_text())
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"title": ')
+    result = devrel("triage", "--file", str(folder), "--file", str(broken), data_dir=data,
+                    DEVREL_LLM__FAKE_REPLIES='["1"]')
+    assert result.returncode == 1  # one file was unusable: said, skipped, the rest drafted
+    assert "broken.json" in result.stdout and "not valid JSON" in result.stdout
+    assert "2 drafts wait for review; 1 files skipped" in " ".join(result.stdout.split())
+    listed = json.loads(devrel("drafts", "list", "--json", data_dir=data).stdout)
+    assert sorted(d["title"][:9] for d in listed) == ["LockError", "Windows 上"]
+    assert {d["status"] for d in listed} == {"pending_review"}

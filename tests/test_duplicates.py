@@ -92,8 +92,8 @@ def test_a_duplicate_points_to_its_original(retriever: Retriever, issues: dict) 
 
 def test_only_retrieved_candidates_are_returned(retriever: Retriever, issues: dict) -> None:
     issue = issues[118]
-    hits = retriever.search(issue_query(issue["title"], issue["body"]), k=retriever.candidates,
-                            where=issue_filter())
+    hits = retriever.search(issue_query(issue["title"], issue["body"]),  # find_duplicates' depth
+                            k=max(retriever.candidates, 3 * 20), where=issue_filter())
     retrieved = {int(h.metadata["number"]) for h in hits}
     found = _ask(retriever, issue, exclude_number=118, k=20, threshold=0.0)
     assert found

@@ -98,10 +98,13 @@ def _params() -> list:
     return params
 
 
+@pytest.mark.parametrize("mode", ["generative", "pieces"])
 @pytest.mark.parametrize("case", _params())
-def test_hostile_issue_stays_in_bounds(ctx: AppContext, case: dict) -> None:
+def test_hostile_issue_stays_in_bounds(ctx: AppContext, case: dict, mode: str) -> None:
     reply = obedient_reply(case)
-    # the same obedient text for the reply, the English summary and the translation
+    ctx.settings.triage.reply_mode = mode  # type: ignore[assignment]
+    # the same obedient text for the reply (or the choice), the English summary and the
+    # translation
     ctx.chat = model = RecordingChatModel(responses=[reply] * 6)
     issue = IssueInput(title=case["title"], body=case["body"][:60_000], author=case["author"],
                        number=case["number"])
@@ -115,8 +118,13 @@ def test_hostile_issue_stays_in_bounds(ctx: AppContext, case: dict) -> None:
     ingested = {str(m["url"]) for m in ctx.index().entries().values()}
     violations, echoed, _ = check(out, case, label_set, indexed, ingested)
     assert violations == [] and echoed == []
-    # the obedient text's harmless first sentence survives: bad sentences go, not the reply
-    assert not out["fallback"] and out["reply_text"].startswith(LEAD[case["language"]])
+    if mode == "generative":
+        # the obedient text's harmless first sentence survives: bad sentences go, not the reply
+        thanks = LEAD[case["language"]].split("！" if case["language"] == "zh" else "!")[0]
+        assert not out["fallback"] and out["reply_text"].startswith(thanks)
+    else:  # not a number: no choice, and nothing of the model's text is in the reply
+        assert out["reply_text"] == "" and not any(p["by_model"] for p in out["pieces"])
+        assert LEAD[case["language"]] not in out["reply_markdown"]
     texts = [out["reply_markdown"], out.get("reply_en") or "", out.get("summary_en") or "",
              *(d["reason"] + d["title"] for d in out["duplicates"] + out["related"]),
              *(m["question"] for m in out["missing"])]

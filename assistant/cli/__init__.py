@@ -64,7 +64,7 @@ def main() -> None:
     """Entry point: expected failures print one line naming the fix, never a traceback."""
     debug = "--debug" in sys.argv
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a typer.Exit comes back as its exit code
     except DevrelError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
@@ -88,4 +88,6 @@ def main() -> None:
             "(run again with --debug for the traceback)", highlight=False, soft_wrap=True,
         )
         sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 

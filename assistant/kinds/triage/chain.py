@@ -207,7 +207,7 @@ def _reply_by_pieces(
     parts = {"doc_quote": doc_quote, "past": past, "duplicates": draft.duplicates,
              "missing": draft.missing}
     draft.reply_markdown, draft.pieces = assemble(draft.language, **parts)
-    draft.reply_text = draft.reply_markdown
+    draft.reply_text = ""  # the model wrote none of it
     if draft.language != "en" and draft.reply_markdown:
         english_missing = [m.model_copy(update={"question": m.field}) for m in draft.missing]
         draft.reply_en = assemble("en", **(parts | {"missing": english_missing}))[0]

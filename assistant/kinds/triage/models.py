@@ -121,7 +121,7 @@ class TriageDraft(BaseModel):
     missing: list[MissingItem] = Field(default_factory=list)
     reply_needed: bool = True
     no_reply_reason: str | None = None
-    reply_text: str = ""
+    reply_text: str = Field("", description="The model's own sentences (none in pieces mode).")
     reply_mode: Literal["pieces", "generative"] = "pieces"
     pieces: list[ReplyPiece] = Field(
         default_factory=list, description="What the reply is made of, piece by piece.")

@@ -37,7 +37,7 @@ MAX_CANDIDATES = 6
 _FENCE = re.compile(r"^(?:```|~~~).*?(?:^(?:```|~~~)[^\n]*$|\Z)", re.DOTALL | re.MULTILINE)
 _SKIP_LINE = re.compile(r"^\s*(?:#|\||:::|<|import |export |!\[|-{3,}|\* \* \*)")
 _MARKUP = re.compile(r"\[([^\]]{1,200})\]\([^)]*\)|<[^>\n]{0,200}>")
-_CHOICE = re.compile(r"\d{1,2}")
+_CHOICE = re.compile(r"^\W{0,3}(\d{1,2})(?!\d)")  # the answer starts with the number
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w)")
 
 TEXTS = {
@@ -151,10 +151,10 @@ def choose_sentence(
                              issue=issue_block(issue))
 
     def check(raw: str) -> Checked:
-        match = _CHOICE.search(raw)
-        if match is None or int(match.group(0)) > len(candidates):
+        match = _CHOICE.match(raw.strip())
+        if match is None or int(match.group(1)) > len(candidates):
             return Checked("", ["not one of the numbers"])
-        return Checked(match.group(0))
+        return Checked(match.group(1))
 
     result = generate(chat_model, messages, settings=settings, max_tokens=prompt.max_tokens,
                       check=check, usage=usage)
@@ -168,9 +168,19 @@ _THANKS_DOCS = re.compile(
     re.IGNORECASE)
 
 
+# words of a pointer to the sources, which a source need not contain
+_GENERIC = frozenset({
+    "please", "see", "documentation", "docs", "doc", "page", "section", "guide", "check",
+    "refer", "read", "more", "details", "information", "following", "above", "below", "link",
+    "also", "here", "there", "参考", "文档", "可以", "查看", "问题", "这个", "相关", "以下",
+    "详细", "信息", "内容", "说明"})
+
+
 def _content_terms(text: str) -> set[str]:
-    """Content terms: words, and Han bigrams (single characters say too little)."""
-    return {t for t in tokenize(text) if not (len(t) == 1 and CJK.match(t))}
+    """Content terms: words, and Han bigrams (single characters say too little), without
+    the words of a pointer ("please see the docs")."""
+    return {t for t in tokenize(re.sub(r"\[\d{1,2}\]", " ", text))
+            if not (len(t) == 1 and CJK.match(t)) and t not in _GENERIC}
 
 
 def support(sentence: str, sources: list[str]) -> float:
