@@ -100,6 +100,18 @@ def draft_meta(record: DraftRecord) -> str:
     output = record.output or {}
     if output.get("summary_en"):
         text += f"\n\n**Summary (EN):** {escape(output['summary_en'])}"
+    applied = [lb["name"] for lb in output.get("labels", []) if lb.get("source") == "applied"]
+    if applied:
+        text += "\n\n**Already on the issue:** " + ", ".join(escape(n) for n in applied)
+    if output.get("labels_abstained") and output.get("label_candidates"):
+        text += "\n\n**Labels (abstained), best guesses:** " + ", ".join(
+            f"{escape(lb['name'])} {lb['confidence']:.2f}" for lb in output["label_candidates"])
+    for past in output.get("past_answers") or []:
+        text += (f"\n\n**Past answer quoted:** {link('#' + str(past['number']), past['url'])} "
+                 f"{escape(past['title'][:80])} (similarity {past['score']:.2f})")
+    if output.get("confidence_evidence"):
+        text += "\n\n**Confidence from:** " + ", ".join(
+            f"{escape(k)} {v:g}" for k, v in output["confidence_evidence"].items())
     if output.get("missing"):
         text += "\n\n**Missing information:** " + "; ".join(
             escape(m.get("question", m) if isinstance(m, dict) else str(m))
@@ -119,7 +131,7 @@ def label_choices(record: DraftRecord, content: DraftContent) -> list[tuple[str,
     """Suggested labels with their confidence (plus any a reviewer kept)."""
     output = record.output or {}
     choices = [(f"{lb['name']} ({lb['confidence']:.2f})", lb["name"])
-               for lb in output.get("labels", [])]
+               for lb in output.get("labels", []) if lb.get("source") != "applied"]
     known = {value for _, value in choices}
     return choices + [(name, name) for name in content.labels if name not in known]
 
