@@ -159,3 +159,30 @@ def test_a_quoted_answer_has_no_links_mentions_or_code_blocks() -> None:
 def test_language_is_decided_on_the_reporters_prose(title: str, body: str,
                                                     expected: str) -> None:
     assert reporter_language(title, body) == expected
+
+
+def test_a_triaged_issue_is_indexed_at_once_and_found_by_the_next(ctx: AppContext) -> None:
+    ctx.chat = RecordingChatModel(responses=["0"])
+    first = IssueInput(title="Segfault in zstd decompression when the value is 0 bytes",
+                       body="kvlite 0.9.2 segfaults: `zstd_decompress_frame: src_size=0` "
+                            "then SIGSEGV in libkvlite.so when reading an empty value.",
+                       author="a", number=401, repo="example-org/kvlite",
+                       url="https://github.com/example-org/kvlite/issues/401")
+    draft_now(ctx, DraftKind.TRIAGE, first)
+    stored = ctx.index().entries({"path": "issues/401"})
+    assert stored and {m["state"] for m in stored.values()} == {"open"}
+    second = IssueInput(title="SIGSEGV reading an empty value (zstd_decompress_frame)",
+                        body="Reading a key whose value is empty crashes with SIGSEGV in "
+                             "`zstd_decompress_frame: src_size=0`, kvlite 0.9.2 on Linux.",
+                        author="b", number=402)
+    draft = _draft(draft_now(ctx, DraftKind.TRIAGE, second))
+    assert 401 in [d.number for d in draft.duplicates + draft.related][:3]
+
+
+def test_a_synced_issue_is_never_replaced_by_the_bare_report(ctx: AppContext) -> None:
+    before = ctx.index().entries({"path": "issues/127"})
+    assert any(m.get("part") == "answer" for m in before.values())
+    ctx.chat = RecordingChatModel(responses=["0"])
+    again = IssueInput(title="a new title", body="a new body", author="x", number=127)
+    draft_now(ctx, DraftKind.TRIAGE, again)
+    assert ctx.index().entries({"path": "issues/127"}) == before
