@@ -85,23 +85,27 @@ def score_main(argv: list[str]) -> str:
                              "unsupported_claim, thanks_docs")
     parser.add_argument("--run", type=Path, action="append", required=True,
                         help="a run's output folder (repeat for several)")
-    from .report import table
+    from .report import latency_chart, table
 
     with EvalRun.start(NAME, parser, argv, temp_data_dir=False) as run:
+        loaded = [_load_run(f if f.is_absolute() else ROOT / f) for f in run.args.run]
+        commits = [(r["run"]["git"].get("commit") or "unknown")[:10] for r, _ in loaded]
+        names = [n for r, _ in loaded for n in r["summaries"]]
+        twice = {n for n in names if names.count(n) > 1}  # the same system at two commits
         summaries: dict[str, Any] = {}
+        seconds: dict[str, list[float]] = {}
         keys: dict[str, Any] = {}
-        commands = []
-        for folder in run.args.run:
-            folder = folder if folder.is_absolute() else ROOT / folder
-            results, run_keys = _load_run(folder)
-            commit = (results["run"]["git"].get("commit") or "unknown")[:10]
+        for (results, run_keys), commit in zip(loaded, commits, strict=True):
             for name, summary in results["summaries"].items():
-                label = name if name not in summaries else f"{name}@{commit}"
+                label = f"{name}@{commit}" if name in twice else name
                 summaries[label] = summary
+                seconds[label] = [d["seconds"] for d in results["drafts"] if d["system"] == name]
             keys |= run_keys
-            commands.append(f"`{results['run']['command']}` (code {commit})")
+        latency_chart(seconds, run.path("latency.png"))
+        commands = [f"`{r['run']['command']}` (code {c})" for (r, _), c in zip(loaded, commits,
+                                                                              strict=True)]
         lines = ["Runs: " + "; ".join(commands), "", "## Code-level figures", "",
-                 *table(summaries), ""]
+                 *table(summaries), "", "![latency](latency.png)", ""]
         payload: dict[str, Any] = {"runs": [str(r) for r in run.args.run],
                                    "summaries": summaries}
         if run.args.judgments:
