@@ -36,12 +36,13 @@ Indexer = Callable[[VectorIndex, Any, Settings], Any]
 
 
 def triaged_indexer() -> Indexer | None:
-    """``index_triaged_issue`` where the code has it (the next issue can then find this one)."""
+    """What the product does after a triage draft (``ingest.service.index_incoming_issue``)
+    where the code has it: the next issue can then find this one."""
     try:
-        from assistant.kinds.triage.indexing import index_triaged_issue
+        from ingest.service import index_incoming_issue
     except ImportError:
         return None
-    return index_triaged_issue
+    return lambda index, issue, settings: index_incoming_issue(settings, index, issue)
 
 
 def answered(records: Sequence[dict[str, Any]]) -> set[str]:
