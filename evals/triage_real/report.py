@@ -72,7 +72,7 @@ def summarise(rows: Sequence[dict[str, Any]], gold: dict[str, dict[str, Any]],
     seconds = [r["seconds"] for r in rows]
     flags = [reply_flags(r["reply"]) for r in rows]
     langs = [r["language"] == gold[r["key"]]["gold"]["lang"] for r in rows]
-    replied = [r for r in rows if r["reply_text"].strip()]
+    replied = [r for r in rows if r["reply"].strip()]
     return {
         "drafts": len(rows),
         "labels": labels(rows, gold, form),
@@ -81,8 +81,8 @@ def summarise(rows: Sequence[dict[str, Any]], gold: dict[str, dict[str, Any]],
         "docs": docs(rows, gold),
         "docs_loo_past": docs(docs_loo, gold) if docs_loo else None,
         "language": share(langs),
-        "reply_language": share([detect_language(r["reply_text"]) == gold[r["key"]]["gold"]
-                                 ["lang"] for r in replied]),
+        "reply_language": share([detect_language(_quotes_out(r["reply"])) == gold[r["key"]]
+                                 ["gold"]["lang"] for r in replied]),
         "latency_s": {"median": round(statistics.median(seconds), 1) if seconds else None,
                       "p90": round(percentile(seconds, 90), 1) if seconds else None},
         **{f"{f}_drafts": sum(x[f] for x in flags) for f in ("promise", "action_claim",
@@ -95,9 +95,20 @@ def summarise(rows: Sequence[dict[str, Any]], gold: dict[str, dict[str, Any]],
     }
 
 
+def _quotes_out(markdown: str) -> str:
+    """The reply's own words: quoted lines (a maintainer's or the docs' words) left out."""
+    return "\n".join(line for line in markdown.splitlines() if not line.startswith(">"))
+
+
 def language_function(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """``detect_language`` on title + body of every record vs ``gold.lang`` (no model)."""
-    right = [detect_language(f"{r['title']}\n{r.get('body') or ''}") == r["gold"]["lang"]
+    """The product's language of an issue (``reporter_language`` where the code has it, else
+    ``detect_language`` of title + body) on every record vs ``gold.lang`` (no model)."""
+    try:
+        from assistant.language import reporter_language
+    except ImportError:
+        def reporter_language(title: str, body: str) -> str:
+            return detect_language(f"{title}\n{body}")
+    right = [reporter_language(r["title"], r.get("body") or "") == r["gold"]["lang"]
              for r in records]
     zh = [ok for ok, r in zip(right, records, strict=True) if r["gold"]["lang"] == "zh"]
     mixed = [ok for ok, r in zip(right, records, strict=True) if r["gold"]["lang_mixed"]]
