@@ -114,7 +114,8 @@ _MASKING = [  # order matters: a URL holds a path, a timestamp holds numbers
     (re.compile(r"\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,}\b", re.I),
      "\u2039hex\u203a"),
     (re.compile(r"(?:\b[A-Za-z]:)?(?:[\\/][\w.@~+-]+){2,}[\\/]?"), "\u2039path\u203a"),
-    (re.compile(r"\d+"), "\u2039n\u203a"),
+    (re.compile(r"(?<![A-Za-z_])\d+(?:[.,]\d+)*(?:ms|us|ns|[smhdk]|[kmgt]?b|px)?(?![A-Za-z_])",
+                re.I), "\u2039n\u203a"),  # 30s, 1.5GB; not S3A or http2
 ]
 EXCEPTION = re.compile(
     r"\b(?:[a-z_][\w]*\.)*([A-Z][A-Za-z0-9]*(?:Error|Exception|Fault|Panic|Failure))\b")
@@ -225,7 +226,7 @@ def signature(text: str, boilerplate: Boilerplate | None = None) -> Signature:
 
 
 def _is_word(token: str) -> bool:
-    return token not in MASKS and any(c.isalnum() for c in token) and not token.isdigit()
+    return (token not in MASKS and len(token) >= 2 and any(c.isalpha() for c in token))
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,7 @@ class SharedError:
     """What two signatures share: the longest common error-line run and the common names."""
 
     line: str = ""
-    words: int = 0  # content words of the shared run that are not common in the project
+    words: int = 0  # words of the shared run that are not common in the project
     names: tuple[str, ...] = ()
 
     @property
@@ -264,10 +265,10 @@ def shown_text(line: ErrorLine, start: int, size: int, limit: int = 120) -> str:
         token = line.shown[i]
         if token in MASKS:
             token = "…"
-        elif not _is_word(token) and token not in _ALLOWED_PUNCT:
+        elif not any(c.isalnum() for c in token) and token not in _ALLOWED_PUNCT:
             gap = True  # brackets, backticks, @, #, <, > and the like
             continue
-        if out and (line.spaced[i] or gap):
+        if out and (line.spaced[i] or gap) and token not in ")],.:;!?":
             out.append(" ")
         out.append(token)
         gap = False
@@ -278,7 +279,7 @@ def shown_text(line: ErrorLine, start: int, size: int, limit: int = 120) -> str:
 
 def shared_error(query: Signature, candidate: Signature,
                  common: Callable[[str], bool] | None = None) -> SharedError:
-    """The longest token run two signatures share (3+ tokens, 2+ words, 1+ not ``common``)."""
+    """The longest token run two signatures share (3+ words, 2+ of them not ``common``)."""
     names = tuple(sorted(query.names & candidate.names))
     best: tuple[int, int, ErrorLine | None, int, int] = (0, 0, None, 0, 0)
     if query.trigrams & candidate.trigrams:
@@ -293,7 +294,7 @@ def shared_error(query: Signature, candidate: Signature,
                 run = mine.keys[match.a:match.a + match.size]
                 words = [t for t in run if _is_word(t)]
                 rare = [t for t in words if not (common and common(t))]
-                if len(words) < 2 or not rare:
+                if len(words) < 3 or len(rare) < 2:
                     continue
                 key = (len(rare), len(words))
                 if key > best[:2]:
