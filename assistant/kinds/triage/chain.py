@@ -22,7 +22,12 @@ from assistant.chains.guards import clean_line, guard_reply, problems, trim_unfi
 from assistant.errors import EmptyIndexError
 from assistant.forge.shapes import IssueInput
 from assistant.kinds.triage.answers import find_past_answers
-from assistant.kinds.triage.duplicates import calibration_for, find_duplicates, issue_query
+from assistant.kinds.triage.duplicates import (
+    boilerplate_for,
+    calibration_for,
+    find_duplicates,
+    issue_query,
+)
 from assistant.kinds.triage.labels import classifier_for_index, issue_text, issue_vector
 from assistant.kinds.triage.missing import choose_template, looks_like_bug, missing_information
 from assistant.kinds.triage.models import DocLink, LabelSuggestion, Timings, TriageDraft
@@ -191,11 +196,11 @@ def _confidence(draft: TriageDraft) -> tuple[float, dict[str, float]]:
 
 
 def _reply_by_pieces(
-    issue: IssueInput, draft: TriageDraft, passages: list[str], *, project: str,
+    issue: IssueInput, draft: TriageDraft, passages: list[str], *, query: str, project: str,
     chat_model: BaseChatModel, prompts: TriagePrompts, settings: Settings, usage: Usage,
 ) -> None:
     """The default reply: the model only chooses which docs sentence answers (or none)."""
-    candidates = doc_candidates(issue_query(issue.title, issue.body), passages)
+    candidates = doc_candidates(query, passages)
     chosen = choose_sentence(issue, candidates, project=project, chat_model=chat_model,
                              prompt=prompts.choose, settings=settings, usage=usage)
     doc_quote = None
@@ -214,7 +219,7 @@ def _reply_by_pieces(
 
 
 def _reply_generated(
-    issue: IssueInput, draft: TriageDraft, passages: list[str], *, project: str,
+    issue: IssueInput, draft: TriageDraft, passages: list[str], *, query: str, project: str,
     chat_model: BaseChatModel, prompts: TriagePrompts, settings: Settings, usage: Usage,
     files: ProjectFiles,
 ) -> None:
@@ -275,21 +280,26 @@ def draft_triage(
     timings.labels = round(time.perf_counter() - mark, 3)
 
     mark = time.perf_counter()
+    boilerplate = boilerplate_for(retriever, files.templates)
+    calibration = calibration_for(index.embedder.identity, retriever=retriever,
+                                  boilerplate=boilerplate)
     candidates = find_duplicates(
         retriever, issue.title, issue.body, exclude_number=issue.number,
-        k=options.max_duplicates, threshold=0.0)
-    cut = calibration_for(index.embedder.identity).threshold \
-        if options.duplicate_threshold is None else options.duplicate_threshold
+        k=options.max_duplicates, threshold=0.0, boilerplate=boilerplate,
+        calibration=calibration)
+    cut = calibration.threshold if options.duplicate_threshold is None \
+        else options.duplicate_threshold
     for candidate in candidates:
         candidate.title = clean_line(candidate.title)
     duplicates = [c for c in candidates if c.score >= cut]
     related = [c for c in candidates if c.score < cut]
-    past_answers = find_past_answers(retriever, issue_query(issue.title, issue.body),
-                                     candidates, min_score=options.answer_min_score)
+    query = issue_query(issue.title, issue.body, boilerplate)
+    past_answers = find_past_answers(retriever, query, candidates,
+                                     min_score=options.answer_min_score)
     timings.duplicates = round(time.perf_counter() - mark, 3)
 
     mark = time.perf_counter()
-    docs, passages = select_docs(retriever, issue_query(issue.title, issue.body), language,
+    docs, passages = select_docs(retriever, query, language,
                                  k=settings.retrieval.k, min_score=options.min_doc_score)
     timings.retrieve = round(time.perf_counter() - mark, 3)
 
@@ -310,7 +320,7 @@ def draft_triage(
     if draft.reply_needed:
         compose = _reply_by_pieces if options.reply_mode == "pieces" else partial(
             _reply_generated, files=files)
-        compose(issue, draft, passages, project=index.project, chat_model=chat_model,
+        compose(issue, draft, passages, query=query, project=index.project, chat_model=chat_model,
                 prompts=prompts, settings=settings, usage=usage)
         if not draft.reply_markdown:
             draft.reply_needed = False
