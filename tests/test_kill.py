@@ -62,6 +62,7 @@ def test_a_worker_killed_mid_draft_is_replaced(procs: Procs, data_dir: Path) -> 
         env = devrel_env(DEVREL_DATA_DIR=str(data_dir), DEVREL_LLM__PROVIDER="openai",
                          DEVREL_API__RATE_LIMIT="100000/minute",  # polled every 0.1 s
                          DEVREL_LLM__BASE_URL=llm.url, DEVREL_LLM__MODEL="slow-model",
+                         DEVREL_TRIAGE__REPLY_MODE="generative",  # a served model writes
                          **RECOVERY)
         bot = _key(procs, env, "bot")
         port = free_port()

@@ -28,8 +28,9 @@ def server() -> Iterator[str]:
 @pytest.mark.slow
 def test_triage_through_an_openai_compatible_endpoint(ingested_ctx: AppContext, server: str):
     settings = ingested_ctx.settings.model_copy(update={"llm": ingested_ctx.settings.llm.model_copy(
-        update={"provider": "openai", "base_url": server, "model": "served-model"})})
-    ctx = AppContext(settings)
+        update={"provider": "openai", "base_url": server, "model": "served-model"}),
+        "triage": ingested_ctx.settings.triage.model_copy(update={"reply_mode": "generative"})})
+    ctx = AppContext(settings)  # a served model writes the reply (generative mode)
     record = draft_now(ctx, DraftKind.TRIAGE, IssueInput(title="database is locked after crash"))
     assert "kvlite unlock" in record.output["reply_markdown"]
     assert record.model == "served-model"

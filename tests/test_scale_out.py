@@ -125,6 +125,7 @@ def test_two_api_processes_and_two_workers_share_the_work(
         "DEVREL_LLM__PROVIDER": "openai",
         "DEVREL_LLM__BASE_URL": llm.url,
         "DEVREL_LLM__MODEL": "kvlite-chat",
+        "DEVREL_TRIAGE__REPLY_MODE": "generative",  # a served model writes the reply
         # Polling below is not what is tested; the limit is shared through Redis.
         "DEVREL_API__RATE_LIMIT": "1000/minute",
     }

@@ -125,6 +125,7 @@ def test_cli_triages_an_issue_from_github(ingested_data_dir: Path, tmp_path: Pat
                        body="kvlite.LockError: database is locked. Using kvlite 0.9.2 on Linux.")
         result = devrel("triage", "--github", "example-org/kvlite#7", "--json", data_dir=data,
                         DEVREL_GITHUB__API_URL=fake.url,
+                        DEVREL_TRIAGE__REPLY_MODE="generative",
                         DEVREL_LLM__FAKE_REPLIES='["A stale LOCK file; run kvlite unlock [1]."]')
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)

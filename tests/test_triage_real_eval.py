@@ -270,7 +270,7 @@ def test_fake_run_end_to_end_without_incoming_gold(tmp_path: Path, monkeypatch):
     assert not any('"gold"' in text for text in ingested)
 
     scored = tmp_path / "scored"
-    cli.main(["score", "--run", str(out), "--out", str(scored)])
+    cli.main(["score", "--run", str(out), "--out", str(scored), "--data", str(data)])
     assert "chain" in (scored / "report.md").read_text()
 
 

@@ -180,7 +180,7 @@ def test_review_a_draft_in_the_browser(browser: object, desk: dict) -> None:
         "Draft #3 waits for review in the queue.", timeout=60_000)
     page.get_by_role("tab", name="Triage").click()
     _field(page, "triage-title").fill("压缩后文件没有变小")
-    page.locator("#triage-body textarea").fill("运行 compact 之后数据库文件大小没有变化，版本 0.4.1。")
+    page.locator("#triage-body textarea").fill("运行 compact 之后报错，数据库文件大小没有变化。")
     page.locator("#triage-btn").click()
     expect(page.locator("#progress textarea")).to_have_value(
         "Draft #4 waits for review in the queue.", timeout=60_000)
