@@ -200,7 +200,8 @@ def test_two_api_processes_and_two_workers_share_the_work(
         draft = a.get(f"/v1/drafts/{draft_id}").json()
         assert draft["status"] == "approved" and draft["approved_revision"] == 1, draft
         assert draft["reviewed_by"].startswith("scale-reviewer") and draft["model"] == "kvlite-chat"
-        assert draft["content"]["text"]
+        # a reply, or an abstention with its reason (nothing the sources support to say)
+        assert draft["content"]["text"] or draft["output"]["no_reply_reason"], draft
     a.close()
     b.close()
 
