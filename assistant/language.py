@@ -13,8 +13,9 @@ _CODE = re.compile(r"```.*?```|`[^`\n]*`|https?://\S+", re.DOTALL)
 
 LANGUAGE_NAMES = {"en": "English", "zh": "Simplified Chinese"}
 
-_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
-_FENCE = re.compile(r"^(?:```|~~~).*?(?:^(?:```|~~~)[^\n]*$|\Z)", re.DOTALL | re.MULTILINE)
+HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)  # GitHub does not show them
+FENCE = re.compile(  # a fenced code block, to its closing fence or the end
+    r"^(?:```|~~~).*?(?:^(?:```|~~~)[^\n]*$|\Z)", re.DOTALL | re.MULTILINE)
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 # a log, stack or config line: a timestamp, a log level, a stack frame, key: value / key=value,
 # a shell prompt, a path, or mostly symbols and digits
@@ -48,7 +49,7 @@ def prose_of(text: str) -> str:
     headings (an issue form's section names), log, stack or config lines, and English lines
     without function words (commands, paths, form values). Chinese lines always count:
     logs and commands are seldom written in Chinese."""
-    text = _FENCE.sub("\n", _HTML_COMMENT.sub(" ", text))
+    text = FENCE.sub("\n", HTML_COMMENT.sub(" ", text))
     kept = []
     for line in (_CODE.sub(" ", line) for line in text.splitlines()):
         if not line.strip() or _HEADING.match(line):

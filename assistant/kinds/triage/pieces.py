@@ -28,13 +28,13 @@ from assistant.kinds.triage.models import (
     ReplyPiece,
 )
 from assistant.kinds.triage.reply import issue_block
+from assistant.language import FENCE
 from assistant.prompting import Prompt
 from assistant.retrieval.lexical import tokenize
 from assistant.settings import Settings
 from assistant.textrules import CJK, sentences
 
 MAX_CANDIDATES = 6
-_FENCE = re.compile(r"^(?:```|~~~).*?(?:^(?:```|~~~)[^\n]*$|\Z)", re.DOTALL | re.MULTILINE)
 _SKIP_LINE = re.compile(r"^\s*(?:#|\||:::|<|import |export |!\[|-{3,}|\* \* \*)")
 _MARKUP = re.compile(r"\[([^\]]{1,200})\]\([^)]*\)|<[^>\n]{0,200}>")
 _CHOICE = re.compile(r"^\W{0,3}(\d{1,2})(?!\d)")  # the answer starts with the number
@@ -102,7 +102,7 @@ def _prose_sentences(passage: str) -> list[tuple[str, str]]:
     """The prose sentences of a docs passage (no code, tables, headings or markup), each
     with the quote around it."""
     body = passage.split("\n\n", 1)[-1]
-    body = _FENCE.sub("\n\n", body)
+    body = FENCE.sub("\n\n", body)
     paragraphs = re.split(r"\n\s*\n", body)
     found = []
     for paragraph in paragraphs:

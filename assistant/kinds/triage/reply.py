@@ -1,7 +1,9 @@
-"""The reply of a triage draft: the model phrases 2-3 cited sentences; code does the rest.
+"""The generative reply of a triage draft (``triage.reply_mode: generative``): the model
+phrases 2-3 cited sentences; code does the rest.
 
 Code picks the passages, fences the issue, checks the reply (links, mentions, citations,
-language, loops, echoes of the issue), retries once and otherwise falls back to a template.
+language, loops, echoes of the issue), retries once and otherwise gives up (the chain then
+builds the reply from verified pieces alone, ``pieces.py``).
 Whatever the model writes, a sentence of its own that claims an action, promises, names a
 state change, a label or an issue number, or repeats issue text the docs do not support, is
 dropped (``screen_sentences``). The questions for missing information, the likely duplicates
@@ -30,7 +32,7 @@ from assistant.chains.guards import (
 )
 from assistant.forge.shapes import IssueInput
 from assistant.kinds.triage.models import DocLink, DuplicateSuggestion, MissingItem
-from assistant.language import LANGUAGE_NAMES
+from assistant.language import HTML_COMMENT, LANGUAGE_NAMES
 from assistant.project_files import Glossary
 from assistant.prompting import Prompt, fence
 from assistant.redact import redact
@@ -47,21 +49,12 @@ from assistant.textrules import (
 )
 
 BODY_IN_PROMPT = 1_200
-_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 
 _RELATED = {"en": "Related documentation", "zh": "相关文档"}
 _MISSING = {
     "en": "To help us look into it, could you add:", "zh": "为了便于排查，能否补充以下信息：",
 }
 _DUPLICATES = {"en": "This may be the same problem as:", "zh": "这可能与以下 issue 是同一个问题："}
-_FALLBACK = {
-    "en": "Thanks for opening this issue! The pages below look related{cites}.",
-    "zh": "感谢提交这个 issue！下面的文档可能与此问题相关{cites}。",
-}
-_THANKS = {
-    "en": "Thanks for opening this issue and for the details!",
-    "zh": "感谢提交这个 issue，也感谢你提供的信息！",
-}
 
 # An issue or PR number, however written: #12, GH-12, owner/repo#12, "issue 12", 第 12 号.
 _NUMBER = re.compile(
@@ -207,7 +200,7 @@ def screen_sentences(text: str, evidence: Evidence) -> tuple[str, list[str]]:
 def issue_block(issue: IssueInput, max_body: int = BODY_IN_PROMPT) -> str:
     """The redacted, truncated issue inside ``<issue>`` tags it cannot close. HTML comments
     go first: GitHub does not show them, so they hold template hints or hidden instructions."""
-    body = redact(_HTML_COMMENT.sub("", issue.body))
+    body = redact(HTML_COMMENT.sub("", issue.body))
     if len(body) > max_body:
         body = body[:max_body] + "\n[… truncated]"
     author = f"Reporter: {issue.author}\n" if issue.author else ""
@@ -266,14 +259,6 @@ def phrase_reply(
 
     return generate(chat_model, messages, settings=settings, max_tokens=prompt.max_tokens,
                     check=check, usage=usage)
-
-
-def fallback_text(language: str, docs: list[DocLink]) -> str:
-    """The template reply, citing the best two passages when there are any."""
-    if not docs:
-        return _THANKS[language]
-    refs = " ".join(f"[{d.ref}]" for d in docs[:2])
-    return _FALLBACK[language].format(cites=f" {refs}")
 
 
 def reply_markdown(
