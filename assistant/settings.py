@@ -22,6 +22,8 @@ from assistant.errors import ConfigError
 
 PROFILES = ("demo", "test")
 MIN_WEBHOOK_SECRET = 16
+FORGES = ("github", "gitee", "gitlab")
+ForgeName = Literal["github", "gitee", "gitlab"]
 
 
 class LLMSettings(BaseModel):
@@ -201,7 +203,14 @@ class ReleaseNotesSettings(BaseModel):
 class ProjectSettings(BaseModel):
     """A project whose community the assistant serves."""
 
-    repo: str | None = Field(None, description="owner/name on GitHub.")
+    forge: ForgeName = Field("github", description="Where the project's repos are hosted: "
+                             "github, gitee or gitlab.")
+    repo: str | None = Field(None, description="The main repo, owner/name (GitLab: "
+                             "group/subgroup/name) on the project's forge.")
+    repos: list[str] = Field(
+        default_factory=list, description="More repos of the project, whose issues are synced, "
+        "searched for duplicates and triaged with the main one: owner/name on the project's "
+        "forge, or FORGE:owner/name on another (e.g. gitee:owner/name, a mirror).")
     ref: str = Field("main", description="Branch or tag used in citation URLs.")
     url_template: str | None = Field(
         None,
@@ -249,6 +258,35 @@ class GitHubSettings(BaseModel):
     max_wait_s: float = Field(
         3900.0, ge=0, description="Longest wait for a rate-limit reset before giving up."
     )
+
+
+class GiteeSettings(BaseModel):
+    """The Gitee API v5, for issue sync, labels, comments and webhooks."""
+
+    api_url: str = Field("https://gitee.com/api/v5", description="API v5 base URL.")
+    token: SecretStr | None = Field(
+        None, description="Personal access token (else GITEE_TOKEN from the environment).")
+    timeout_s: float = Field(30.0, gt=0, description="Per-request timeout.")
+    max_wait_s: float = Field(
+        900.0, ge=0, description="Longest wait for rate limits before giving up.")
+    webhook_secret: SecretStr | None = Field(
+        None, description="The Gitee webhook's signing key (WebHook 密钥, signature mode); "
+        "Gitee webhooks are refused while unset.")
+
+
+class GitLabSettings(BaseModel):
+    """The GitLab REST API v4 (gitlab.com or self-managed), for issues, notes, labels and
+    webhooks."""
+
+    api_url: str = Field("https://gitlab.com/api/v4", description="REST API v4 base URL.")
+    token: SecretStr | None = Field(
+        None, description="Access token (else GITLAB_TOKEN from the environment).")
+    timeout_s: float = Field(30.0, gt=0, description="Per-request timeout.")
+    max_wait_s: float = Field(
+        900.0, ge=0, description="Longest wait for rate limits before giving up.")
+    webhook_token: SecretStr | None = Field(
+        None, description="The secret token the GitLab webhook sends in X-Gitlab-Token; "
+        "GitLab webhooks are refused while unset.")
 
 
 class QueueSettings(BaseModel):
@@ -345,6 +383,8 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     github: GitHubSettings = Field(default_factory=GitHubSettings)
+    gitee: GiteeSettings = Field(default_factory=GiteeSettings)
+    gitlab: GitLabSettings = Field(default_factory=GitLabSettings)
     triage: TriageSettings = Field(default_factory=TriageSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
@@ -374,11 +414,14 @@ class Settings(BaseSettings):
         return self.data_dir / "queue.sqlite3"
 
     def project_for_repo(self, repo: str) -> str | None:
-        """The configured project whose repo is ``owner/name`` (case-insensitive)."""
-        for name, project in self.projects.items():
-            if project.repo and project.repo.lower() == repo.lower():
-                return name
-        return None
+        """The configured project one of whose repos is ``repo`` (``owner/name`` on GitHub or
+        ``FORGE:owner/name``), compared case-insensitively."""
+        from assistant.repos import RepoRef, project_for_repo
+
+        try:
+            return project_for_repo(self, RepoRef.parse(repo))
+        except Exception:  # noqa: BLE001 - a malformed name belongs to no project
+            return None
 
     def project_settings(self, name: str | None = None) -> ProjectSettings:
         """The configuration of a project (an empty one when it is not configured)."""
