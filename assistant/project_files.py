@@ -1,7 +1,8 @@
 """A project's own files that shape drafts: its label set, issue templates and glossary.
 
-They are read from the project (``labels.json`` as GitHub serves it, ``.github/ISSUE_TEMPLATE``
-Markdown templates and issue forms, ``glossary.yaml``) and kept with the project's index as
+They are read from the project (``labels.json`` as GitHub serves it, Markdown templates and
+issue forms in ``.github/ISSUE_TEMPLATE``, ``.gitee/ISSUE_TEMPLATE`` or ``.gitlab/issue_templates``,
+``glossary.yaml``) and kept with the project's index as
 small JSON values, so every API process and worker sees the same ones, and an index reset
 clears them with everything else.
 """
@@ -222,6 +223,21 @@ def _in_project(root: Path, name: str, found: list[str]) -> bool:
     return inside
 
 
+# Where each forge looks for issue templates (GitHub and Gitee: Markdown and issue forms).
+TEMPLATE_FOLDERS = (".github/ISSUE_TEMPLATE", ".gitee/ISSUE_TEMPLATE", ".gitlab/issue_templates")
+
+
+def template_paths(root: Path) -> list[str]:
+    """The issue templates under a checkout, as paths relative to it."""
+    paths: list[str] = []
+    for folder in TEMPLATE_FOLDERS:
+        where = root / folder
+        if where.is_dir():
+            paths += [f"{folder}/{p.name}" for p in sorted(where.iterdir())
+                      if p.suffix in (".md", ".yml", ".yaml")]
+    return paths
+
+
 def read_project_files(root: Path) -> tuple[ProjectFiles, list[str]]:
     """Everything found in a project folder, and a line per file read (or skipped)."""
     if not root.is_dir():
@@ -234,10 +250,8 @@ def read_project_files(root: Path) -> tuple[ProjectFiles, list[str]]:
             files.labels = read_labels(root / name)
             found.append(f"{name}: {len(files.labels)} labels")
             break
-    folder = root / ".github" / "ISSUE_TEMPLATE"
-    names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
-    for name in (f".github/ISSUE_TEMPLATE/{n}" for n in names):
-        if Path(name).suffix in (".md", ".yml", ".yaml") and _in_project(root, name, found):
+    for name in template_paths(root):
+        if _in_project(root, name, found):
             template = read_template(root / name)
             if template and template.fields:
                 files.templates.append(template)

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, InvalidInput
 
 PROFILES = ("demo", "test")
 MIN_WEBHOOK_SECRET = 16
@@ -175,7 +175,9 @@ class ProjectSources(BaseModel):
                                 "(for citation URLs).")
     issues: list[Path] = Field(default_factory=list, description="Issue/PR JSON dumps.")
     notes: Path | None = Field(None, description="Meeting-notes folder.")
-    github: bool = Field(False, description="Also sync issues live from GitHub (needs repo).")
+    live: bool = Field(False, description="Also sync issues live from the forge of each of "
+                       "the project's repos (needs repo; a token for private repos).")
+    github: bool = Field(False, description="The old name of `live` (still read).")
     git: Path | None = Field(None, description="A local clone, for release notes from a range "
                              "of tags.")
 
@@ -367,7 +369,12 @@ class Settings(BaseSettings):
     profile: str | None = Field(None, description="The profile these settings were built from.")
     data_dir: Path = Field(
         default_factory=lambda: platformdirs.user_data_path("devrel-assistant"),
-        description="Holds the Chroma folder, the SQLite database and the assembled model.",
+        description="Holds the Chroma folder and the SQLite database.",
+    )
+    model_cache_dir: Path = Field(
+        default_factory=lambda: platformdirs.user_cache_path("devrel-assistant") / "models",
+        description="Where the bundled model is assembled, once per machine: shared by every "
+        "data_dir (a model assembled by an older version in data_dir/models is used there).",
     )
     project: str = Field(
         "default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$",
@@ -392,7 +399,7 @@ class Settings(BaseSettings):
         default_factory=dict, description="Pin a prompt to a version; default: the newest."
     )
 
-    @field_validator("data_dir")
+    @field_validator("data_dir", "model_cache_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser().resolve()
@@ -403,7 +410,12 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        """The shared model cache, unless this data dir already holds an assembled model
+        (from a version that kept it there): that copy is used rather than made again."""
+        legacy = self.data_dir / "models"
+        if legacy != self.model_cache_dir and any(legacy.glob("*.gguf")):
+            return legacy
+        return self.model_cache_dir
 
     @property
     def database_url(self) -> str:
@@ -420,7 +432,7 @@ class Settings(BaseSettings):
 
         try:
             return project_for_repo(self, RepoRef.parse(repo))
-        except Exception:  # noqa: BLE001 - a malformed name belongs to no project
+        except InvalidInput:  # a malformed name belongs to no project
             return None
 
     def project_settings(self, name: str | None = None) -> ProjectSettings:

@@ -83,3 +83,44 @@ def test_the_real_slices_are_installed_with_published_sizes() -> None:
     paths = locate_slices(QWEN_CODER_1_5B)
     assert len(paths) == 22
     assert sum(p.stat().st_size for p in paths) == QWEN_CODER_1_5B.size == 1_117_320_768
+
+
+def test_data_dirs_share_one_assembled_model(slice_root: Path, tmp_path: Path) -> None:
+    """Two data dirs, one cache: the model is assembled once, with a message, and reused."""
+    from assistant.settings import get_settings
+
+    model = _fake_model(slice_root, "fakemodel_s", [b"GGUF" + b"x" * 3000, b"y" * 500])
+    cache = tmp_path / "cache"
+    notes: list[str] = []
+    for name in ("one", "two"):
+        settings = get_settings(profile="test", data_dir=tmp_path / name, model_cache_dir=cache)
+        assert settings.models_dir == cache
+        ensure_model_file(model, settings.models_dir, note=notes.append)
+    assert len(notes) == 1 and "once per machine" in notes[0]
+    assert [p.name for p in cache.iterdir() if p.suffix == ".gguf"] == ["fakemodel_s.gguf"]
+    assert not (tmp_path / "one" / "models").exists()
+
+
+def test_a_model_already_in_the_data_dir_is_used_not_copied(tmp_path: Path) -> None:
+    from assistant.settings import get_settings
+
+    legacy = tmp_path / "data" / "models"
+    legacy.mkdir(parents=True)
+    (legacy / "old.gguf").write_bytes(b"GGUF")
+    settings = get_settings(profile="test", data_dir=tmp_path / "data",
+                            model_cache_dir=tmp_path / "cache")
+    assert settings.models_dir == legacy
+
+
+def test_concurrent_processes_assemble_once(slice_root: Path, tmp_path: Path) -> None:
+    """Threads stand in for processes: the folder lock makes the others wait, then reuse."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = _fake_model(slice_root, "fakemodel_c", [b"GGUF" + b"z" * 200_000, b"w" * 1000])
+    notes: list[str] = []
+    (tmp_path / "models").mkdir()
+    with ThreadPoolExecutor(4) as pool:
+        paths = list(pool.map(
+            lambda _: ensure_model_file(model, tmp_path / "models", note=notes.append), range(4)))
+    assert len(set(paths)) == 1 and paths[0].read_bytes().startswith(b"GGUF")
+    assert len(notes) == 1

