@@ -182,6 +182,34 @@ class ProjectSources(BaseModel):
                              "of tags.")
 
 
+class DocsRootSettings(BaseModel):
+    """A folder of docs pages in the checkout, its language, and (optionally) its URLs."""
+
+    path: str = Field(description="Folder relative to the checkout, e.g. docs or "
+                      "i18n/zh-Hans/docusaurus-plugin-content-docs/current.")
+    language: str | None = Field(None, description="Language of its pages (en, zh); "
+                                 "default: detected per page.")
+    url: str | None = Field(
+        None, description="URL of a page under it; fields: site (site_url), rel (path in the "
+        "folder), stem (rel without suffix), slug (front matter slug, else stem). E.g. "
+        "{site}/zh/{stem}/. Default: the generator's own rule.")
+
+
+class DocsSiteSettings(BaseModel):
+    """How the project's docs are published, so citations link the live pages."""
+
+    generator: Literal["auto", "docusaurus", "mkdocs", "sphinx", "none"] = Field(
+        "auto", description="auto: found from docusaurus.config.*, mkdocs.yml or conf.py; "
+        "none: link the files on the forge.")
+    site_url: str | None = Field(
+        None, description="The live site's root URL, when the generator config does not "
+        "say (or holds a placeholder), e.g. https://docs.example.org.")
+    roots: list[DocsRootSettings] = Field(
+        default_factory=list, description="Docs folders and their languages; default: the "
+        "generator's (Docusaurus: docs + i18n/<locale>/…; MkDocs: docs_dir; Sphinx: conf.py's "
+        "folder).")
+
+
 class ReleaseNotesSettings(BaseModel):
     """How a project's release notes are drafted."""
 
@@ -219,6 +247,8 @@ class ProjectSettings(BaseModel):
         description="Citation URL for a doc chunk; fields: owner, repo, ref, path, anchor. "
         "Default: https://github.com/{owner}/{repo}/blob/{ref}/{path}#{anchor} when repo is set.",
     )
+    docs_site: DocsSiteSettings = Field(
+        default_factory=DocsSiteSettings, description="How the docs are published.")
     sources: ProjectSources = Field(
         default_factory=ProjectSources, description="Where the project's sources are."
     )

@@ -8,6 +8,7 @@ yields its text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 
 _RST_ADORNMENT = re.compile(r"^([=\-~^\"'`#*+<>:._])\1{2,}\s*$")
@@ -15,11 +16,32 @@ _RST_CODE = re.compile(r"^\.\.\s+(?:code-block|code|sourcecode)::\s*(\S*)\s*$")
 _RST_DIRECTIVE = re.compile(r"^\.\.\s+[\w-]+::")
 
 
+_RST_TARGET = re.compile(r"^\.\.\s+_([\w:.\- ]+):\s*$")
+_RST_DIRECTIVE_NAME = re.compile(r"^\.\.\s+([\w-]+)::")
+_RST_DROPPED = frozenset({"toctree", "include", "literalinclude", "image", "figure", "contents",
+                          "meta", "index", "raw", "autosummary", "automodule", "autoclass"})
+_RST_ADMONITIONS = frozenset({"note", "warning", "tip", "important", "caution", "danger", "hint",
+                              "attention", "error", "seealso", "admonition", "versionadded",
+                              "versionchanged", "deprecated"})
+_RST_LINK = re.compile(r"`([^`<]+?)\s*<[^`>]+>`__?")
+_RST_LITERAL = re.compile(r"``([^`]+)``")
+
+
+def _rst_inline(text: str) -> str:
+    """Roles (:ref:`text <target>`, :doc:`x`), links and ``literals`` as plain Markdown."""
+    text = _RST_ROLE.sub(lambda m: m.group(1).strip(), text)
+    text = _RST_LINK.sub(r"\1", text)
+    return _RST_LITERAL.sub(r"`\1`", text)
+
+
 def rst_to_markdown(text: str) -> str:
-    """Headings (by adornment order) to ``#`` levels and literal/code blocks to fences."""
+    """Headings (by adornment order) to ``#`` levels (a ``.. _label:`` before one becomes its
+    id), literal/code blocks to fences, admonitions to text, roles to their text; toctrees,
+    includes and images dropped."""
     lines = text.replace("\r\n", "\n").split("\n")
     levels: list[str] = []
     out: list[str] = []
+    label: str | None = None  # a ``.. _label:`` target: the next heading's id
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -56,14 +78,34 @@ def rst_to_markdown(text: str) -> str:
                 language = code.group(1) if code else ""
                 out += ["", f"```{language}", *(b[indent:] for b in body), "```", ""]
                 continue
+            if target := _RST_TARGET.match(line):
+                label = target.group(1)
+                i += 1
+                continue
+            directive = _RST_DIRECTIVE_NAME.match(line.strip())
+            if directive and directive.group(1) in _RST_DROPPED:
+                indent = len(line) - len(line.lstrip())
+                _, i = _dedent_block(lines, i + 1, indent)
+                continue
+            if directive and directive.group(1) in _RST_ADMONITIONS:
+                indent = len(line) - len(line.lstrip())
+                argument = line.strip()[directive.end():].strip()
+                kind = "note" if directive.group(1) == "admonition" else directive.group(1)
+                block, i = _dedent_block(lines, i + 1, indent)
+                block = [b for b in block if not re.match(r"^\s*:[\w-]+:", b)]
+                out += ["", _title_line(kind, _rst_inline(argument) or None),
+                        *(_rst_inline(b) for b in block), ""]
+                continue
             if _RST_DIRECTIVE.match(line.strip()):
-                out.append(re.sub(r"^\.\.\s+[\w-]+::\s*", "", line.strip()))
+                out.append(_rst_inline(re.sub(r"^\.\.\s+[\w-]+::\s*", "", line.strip())))
             else:
-                out.append(line)
+                out.append(_rst_inline(line))
             i += 1
             continue
         if key not in levels:
             levels.append(key)
+        title = _rst_inline(title) + (f" {{#{label}}}" if label else "")
+        label = None
         out += ["", "#" * min(len(levels), 6) + " " + title, ""]
     return "\n".join(out)
 
@@ -127,13 +169,191 @@ def html_to_markdown(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
 
 
+_FENCED = re.compile(r"^(\s*)(`{3,}|~{3,})")
+_JSX_OPEN = re.compile(r"^\s*<([A-Z][\w.]*)([^>]*?)(/?)>\s*$")
+_JSX_CLOSE = re.compile(r"^\s*</([A-Z][\w.]*)>\s*$")
+_JSX_LABEL = re.compile(r"""\blabel=(?:"([^"]*)"|'([^']*)'|\{["']([^"']*)["']\})""")
+_ESM = re.compile(r"^(?:import|export)\s")
+_MDX_COMMENT = re.compile(r"\{/\*.*?\*/\}", re.DOTALL)
+_ADMONITION = re.compile(r"^\s*:::\s*([a-z]+)(?:\[(.*?)\]|\s+(.*?))?\s*(?:\{.*\})?\s*$")
+_ADMONITION_END = re.compile(r"^\s*:::\s*$")
+_MKDOCS_ADMONITION = re.compile(r'^(\s*)(?:!!!|\?\?\?\+?)\s+([\w-]+)(?:\s+"(.*?)")?\s*$')
+_MKDOCS_TAB = re.compile(r'^(\s*)===\+?\s+"(.*?)"\s*$')
+_SNIPPET = re.compile(r"^\s*-{1,2}8<-{1,2}")
+_MYST_DIRECTIVE = re.compile(r"^(\s*)(`{3,}|:{3,})\{([\w:-]+)\}\s*(.*)$")
+_MYST_TARGET = re.compile(r"^\s*\(([\w:.\-]+)\)=\s*$")
+_MYST_ROLE = re.compile(r"\{[\w:-]+\}`([^`<]*?)(?:\s*<[^`>]*>)?`")
+_RST_ROLE = re.compile(r":(?:[\w-]+:)*[\w-]+:`([^`<]*?)(?:\s*<[^`>]*>)?`")
+_HEADING_LINE = re.compile(r"^#{1,6}\s+\S")
+
+
+def _outside_fences(text: str, convert: Callable[[list[str]], list[str]]) -> str:
+    """Apply ``convert`` to each run of lines outside fenced code blocks; code stays as is."""
+    out: list[str] = []
+    run: list[str] = []
+    fence: str | None = None
+    for line in text.replace("\r\n", "\n").split("\n"):
+        match = _FENCED.match(line)
+        if fence is None and match and not _MYST_DIRECTIVE.match(line):
+            out += convert(run)
+            run = []
+            fence = match.group(2)[0] * len(match.group(2))
+            out.append(line)
+        elif fence is not None:
+            out.append(line)
+            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                fence = None
+        else:
+            run.append(line)
+    out += convert(run) if fence is None else run
+    return "\n".join(out)
+
+
+def _title_line(kind: str, title: str | None) -> str:
+    label = kind.capitalize()
+    return f"**{label}: {title.strip()}**" if title and title.strip() else f"**{label}:**"
+
+
+def _mdx_lines(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        if _ESM.match(line) or _ADMONITION_END.match(line) or _JSX_CLOSE.match(line):
+            continue
+        if admonition := _ADMONITION.match(line):
+            out.append(_title_line(admonition.group(1), admonition.group(2) or admonition.group(3)))
+            continue
+        if jsx := _JSX_OPEN.match(line):
+            label = _JSX_LABEL.search(jsx.group(2))
+            if label:
+                out.append(f"**{next(g for g in label.groups() if g is not None)}**")
+            continue
+        out.append(line)
+    return out
+
+
+def mdx_to_markdown(text: str) -> str:
+    """Docusaurus MDX as Markdown: front matter title kept as the H1 when the page has none,
+    ``import``/``export`` lines, JSX component lines and ``{/* */}`` comments dropped, tab
+    labels kept as bold lines, ``:::tip Title`` admonitions kept as text; code untouched."""
+    from ingest.frontmatter import split_front_matter
+
+    meta, body = split_front_matter(text)
+    body = _MDX_COMMENT.sub("", body)
+    body = _outside_fences(body, _mdx_lines)
+    title = meta.get("title")
+    if isinstance(title, str) and title.strip() and not re.search(r"(?m)^#\s+\S", body):
+        body = f"# {title.strip()}\n\n{body}"
+    return body
+
+
+def _dedent_block(lines: list[str], start: int, indent: int) -> tuple[list[str], int]:
+    """The lines indented deeper than ``indent`` from ``start`` (blank lines included)."""
+    block: list[str] = []
+    i = start
+    while i < len(lines) and (not lines[i].strip() or
+                              len(lines[i]) - len(lines[i].lstrip()) > indent):
+        block.append(lines[i])
+        i += 1
+    while block and not block[-1].strip():
+        block.pop()
+    depth = min((len(b) - len(b.lstrip()) for b in block if b.strip()), default=0)
+    return [b[depth:] for b in block], i
+
+
+def _mkdocs_lines(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        admonition = _MKDOCS_ADMONITION.match(line)
+        tab = _MKDOCS_TAB.match(line)
+        if admonition or tab:
+            match = admonition or tab
+            indent = len(match.group(1))
+            out.append(_title_line(admonition.group(2), admonition.group(3)) if admonition
+                       else f"**{tab.group(2)}**")
+            block, i = _dedent_block(lines, i + 1, indent)
+            out += [*_mkdocs_lines(block), ""]
+            continue
+        if not _SNIPPET.match(line):
+            out.append(line)
+        i += 1
+    return out
+
+
+def mkdocs_to_markdown(text: str) -> str:
+    """MkDocs (Material) Markdown: ``!!! note "Title"`` admonitions and ``=== "Tab"`` content
+    tabs as text with their bodies dedented, snippet includes dropped, front matter dropped."""
+    from ingest.frontmatter import split_front_matter
+
+    meta, body = split_front_matter(text)
+    body = _outside_fences(body, _mkdocs_lines)
+    title = meta.get("title")
+    if isinstance(title, str) and title.strip() and not re.search(r"(?m)^#\s+\S", body):
+        body = f"# {title.strip()}\n\n{body}"
+    return body
+
+
+def _myst_lines(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    label: str | None = None
+    for line in lines:
+        if target := _MYST_TARGET.match(line):
+            label = target.group(1)
+            continue
+        line = _MYST_ROLE.sub(lambda m: m.group(1).strip(), line)
+        if label and _HEADING_LINE.match(line):
+            line = f"{line.rstrip()} {{#{label}}}"
+            label = None
+        out.append(line)
+    return out
+
+
+def myst_to_markdown(text: str) -> str:
+    """MyST Markdown (Sphinx): ```` ```{note} ```` and ``:::{admonition}`` directives as text
+    (``{code-block}`` kept as code, ``{toctree}`` dropped), ``(label)=`` targets as the next
+    heading's id, ``{ref}`` roles as their text."""
+    from ingest.frontmatter import split_front_matter
+
+    _, body = split_front_matter(text)
+    out: list[str] = []
+    lines = body.replace("\r\n", "\n").split("\n")
+    i = 0
+    while i < len(lines):
+        directive = _MYST_DIRECTIVE.match(lines[i])
+        if not directive:
+            out.append(lines[i])
+            i += 1
+            continue
+        fence, name, argument = directive.group(2), directive.group(3), directive.group(4)
+        j = i + 1
+        while j < len(lines) and lines[j].strip() != fence:
+            j += 1
+        inner = [x for x in lines[i + 1 : j] if not re.match(r"^\s*:[\w-]+:", x)]
+        if name in ("code-block", "code", "sourcecode", "code-cell"):
+            out += [f"```{argument}", *inner, "```"]
+        elif name not in ("toctree", "contents", "include", "literalinclude", "image", "figure"):
+            title = argument if name == "admonition" else (argument or None)
+            kind = "note" if name == "admonition" and not argument else name
+            out += ["", _title_line(kind if name != "admonition" else "note", title), *inner, ""]
+        i = j + 1
+    return _outside_fences("\n".join(out), _myst_lines)
+
+
 CONVERTERS = {
-    ".md": None, ".markdown": None, ".txt": None,
+    ".md": None, ".markdown": None, ".txt": None, ".mdx": mdx_to_markdown,
     ".rst": rst_to_markdown, ".html": html_to_markdown, ".htm": html_to_markdown,
 }
+# A generator's own Markdown dialect, for the ``.md`` pages of its site.
+FLAVOURS = {"docusaurus": mdx_to_markdown, "mkdocs": mkdocs_to_markdown,
+            "sphinx": myst_to_markdown}
 
 
-def to_markdown(text: str, suffix: str) -> str:
-    """A document's text as Markdown, by file suffix (Markdown and text pass through)."""
-    converter = CONVERTERS.get(suffix.lower())
+def to_markdown(text: str, suffix: str, flavour: str | None = None) -> str:
+    """A document's text as Markdown, by file suffix and the site's generator (``flavour``:
+    docusaurus, mkdocs or sphinx); plain Markdown and text pass through."""
+    suffix = suffix.lower()
+    if suffix in (".md", ".markdown") and flavour in FLAVOURS:
+        return FLAVOURS[flavour](text)
+    converter = CONVERTERS.get(suffix)
     return converter(text) if converter else text

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ingest.anchors import EXPLICIT_ID, anchor_for
+
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^(`{3,}|~{3,})")
 _FRONT_MATTER = re.compile(r"\A---\s*\n.*?\n---\s*\n", re.DOTALL)
@@ -21,10 +23,8 @@ class Section:
 
 
 def slugify(heading: str) -> str:
-    """GitHub's heading anchor: lower case, punctuation dropped, spaces to dashes."""
-    text = re.sub(r"[`*\[\]()]", "", heading.strip().lower())
-    text = re.sub(r"[^\w\- ]", "", text)
-    return text.replace(" ", "-")
+    """GitHub's anchor for a heading met once on its page."""
+    return anchor_for(heading, "github", {})
 
 
 def _blocks(lines: list[str]) -> list[str]:
@@ -86,14 +86,16 @@ def strip_comments(text: str) -> str:
     return "".join(p if i % 2 else _HTML_COMMENT.sub("", p) for i, p in enumerate(parts))
 
 
-def split_sections(text: str) -> list[Section]:
-    """Sections at headings (outside code fences), each with its heading trail."""
+def split_sections(text: str, anchor_style: str = "github") -> list[Section]:
+    """Sections at headings (outside code fences), each with its heading trail and the
+    anchor ``anchor_style``'s generator gives the heading (see ``ingest.anchors``)."""
     text = strip_comments(_FRONT_MATTER.sub("", text.replace("\r\n", "\n")))
     sections: list[Section] = []
     trail: list[tuple[int, str]] = []
     body: list[str] = []
     anchor = ""
     in_fence = False
+    seen: dict[str, int] = {}
 
     def flush() -> None:
         blocks = _blocks(body)
@@ -110,9 +112,10 @@ def split_sections(text: str) -> list[Section]:
         if match:
             flush()
             body = []
-            level, heading = len(match.group(1)), match.group(2).strip()
+            level, raw = len(match.group(1)), match.group(2).strip()
+            heading = EXPLICIT_ID.sub("", raw).strip() or raw
             trail = [(lvl, t) for lvl, t in trail if lvl < level] + [(level, heading)]
-            anchor = slugify(heading)
+            anchor = anchor_for(raw, anchor_style, seen)
             continue
         body.append(line)
     flush()
@@ -234,14 +237,15 @@ def _split_oversized(block: str, max_tokens: int) -> list[str]:
     return prose.parts
 
 
-def chunk_markdown(text: str, max_tokens: int = 350) -> list[Section]:
-    """Sections packed into chunks of about ``max_tokens``.
+def chunk_markdown(text: str, max_tokens: int = 350, anchor_style: str = "github") -> list[Section]:
+    """Sections packed into chunks of about ``max_tokens``, anchored as ``anchor_style``'s
+    generator anchors headings.
 
     Blocks are never split, except a block larger than the budget on its own: a
     code block is kept whole up to three budgets, prose is cut at sentences.
     """
     chunks: list[Section] = []
-    for section in split_sections(text):
+    for section in split_sections(text, anchor_style):
         current: list[str] = []
         size = 0
         blocks: list[str] = []

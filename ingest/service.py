@@ -10,7 +10,7 @@ from assistant.forge.client import GitHubClient, check_repo
 from assistant.forge.records import comment_from_json, issue_record_from_json
 from assistant.forge.shapes import IssueInput
 from assistant.providers.vector_index import VectorIndex
-from assistant.settings import Settings
+from assistant.settings import DocsSiteSettings, Settings
 from assistant.store.activity import ActivityStore, UpsertCounts
 from ingest.docs import scan_docs
 from ingest.files import Skipped
@@ -24,6 +24,7 @@ from ingest.issues import (
     read_issue_files,
 )
 from ingest.notes import scan_notes
+from ingest.sites import DocsSite
 from ingest.sync import Progress, SyncReport, known_items, source_entries, sync_source
 
 Note = Callable[[str], None]
@@ -33,7 +34,8 @@ def _max_bytes(settings: Settings) -> int:
     return int(settings.ingest.max_file_mb * 1024 * 1024)
 
 
-def _refuse_empty(found: object, skipped: list[Skipped], what: str, root: Path, fix: str) -> None:
+def _refuse_empty(found: object, skipped: list[Skipped], what: str, root: Path | str,
+                  fix: str) -> None:
     if found:
         return
     reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
@@ -51,6 +53,27 @@ def _check_folder(root: Path, what: str, allow_file: bool = False) -> None:
         raise InvalidInput(f"{root} is not a folder.", fix=f"pass the path of {what}")
 
 
+def find_site(root: Path, configured: DocsSiteSettings) -> tuple[Path, DocsSite | None]:
+    """The docs site ``root`` belongs to: its own, or (for a docs folder inside a checkout)
+    the one configured in a folder above it, narrowed to the roots inside ``root``."""
+    from ingest.sites import detect_site
+
+    root = root.resolve()
+    site = detect_site(root, configured)
+    if site is not None:
+        return root, site
+    for parent in list(root.parents)[:4]:
+        site = detect_site(parent, configured) if configured.generator != "none" else None
+        if site is not None:
+            inside = root.relative_to(parent).as_posix()
+            site.roots = [r for r in site.roots
+                          if r.path == inside or r.path.startswith(f"{inside}/")]
+            return (parent, site) if site.roots else (root, None)
+        if (parent / ".git").exists():
+            break
+    return root, None
+
+
 def ingest_docs(
     settings: Settings,
     index: VectorIndex,
@@ -59,18 +82,30 @@ def ingest_docs(
     repo_path: str = "",
     progress: Progress | None = None,
 ) -> SyncReport:
-    """Sync a docs folder into the project's index; refuse a folder with nothing usable."""
-    _check_folder(root, "a docs folder")
+    """Sync a docs folder or a docs site's checkout into the project's index; refuse a folder
+    with nothing usable.
+
+    A checkout with a Docusaurus, MkDocs or Sphinx config (or ``docs_site.roots`` in the
+    project config) is read in one go: every root, each with its language and live URLs.
+    ``repo_path`` (where a plain folder sits in the repo) turns detection off.
+    """
+    _check_folder(root, "a docs folder or a docs site's checkout")
+    project = settings.project_settings(index.project)
+    base, site = (root.resolve(), None) if repo_path else find_site(root, project.docs_site)
     source = f"docs:{root.resolve()}"
     existing = source_entries(index, source)
     scan = scan_docs(
-        root, project=index.project, project_settings=settings.project_settings(index.project),
+        base, project=index.project, project_settings=project,
         repo_path=repo_path, max_tokens=settings.ingest.chunk_tokens,
-        max_bytes=_max_bytes(settings), known=known_items(existing),
+        max_bytes=_max_bytes(settings), known=known_items(existing), site=site,
     )
+    where = (f"the {site.generator} roots " + ", ".join(r.path or "." for r in site.roots)
+             if site else str(root))
     _refuse_empty(scan.chunks_by_path or scan.unchanged, scan.skipped,
-                  "Markdown, reStructuredText, HTML or text files", root,
-                  "point at the folder that holds the docs")
+                  "Markdown, MDX, reStructuredText, HTML or text pages", where,
+                  "point at a folder (or a docs site's checkout) with .md, .mdx, .rst, .html or "
+                  ".txt pages" if scan.skipped else "the folder has no files at all: check the "
+                  "path")
     report = sync_source(
         index, source, scan.chunks_by_path, unchanged=scan.unchanged, existing=existing,
         batch_size=settings.embedding.batch_size, write_batch=settings.ingest.write_batch,
