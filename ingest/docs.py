@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from assistant.language import detect_language
 from assistant.providers.vector_index import Chunk, Metadata
@@ -148,7 +149,7 @@ def _chunks(
         trail = section.trail[1:] if section.trail[:1] == [title] else section.trail
         heading = " > ".join(trail)
         body = f"{title}\n{heading}\n\n{section.text}" if heading else f"{title}\n\n{section.text}"
-        url = (live + (f"#{section.anchor}" if section.anchor else "") if live
+        url = (live + (f"#{quote(section.anchor, safe='-._~')}" if section.anchor else "") if live
                else citation_url(project_settings, page.full_path, section.anchor, path))
         metadata: Metadata = {
             "source_kind": "doc",

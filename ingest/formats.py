@@ -17,6 +17,7 @@ _RST_DIRECTIVE = re.compile(r"^\.\.\s+[\w-]+::")
 
 
 _RST_TARGET = re.compile(r"^\.\.\s+_([\w:.\- ]+):\s*$")
+_RST_EXTERNAL = re.compile(r"^\.\.\s+_[^:]+:\s+\S")
 _RST_DIRECTIVE_NAME = re.compile(r"^\.\.\s+([\w-]+)::")
 _RST_DROPPED = frozenset({"toctree", "include", "literalinclude", "image", "figure", "contents",
                           "meta", "index", "raw", "autosummary", "automodule", "autoclass"})
@@ -77,6 +78,9 @@ def rst_to_markdown(text: str) -> str:
                 indent = min((len(b) - len(b.lstrip()) for b in body if b.strip()), default=0)
                 language = code.group(1) if code else ""
                 out += ["", f"```{language}", *(b[indent:] for b in body), "```", ""]
+                continue
+            if _RST_EXTERNAL.match(line):  # .. _name: https://… (a link target, not text)
+                i += 1
                 continue
             if target := _RST_TARGET.match(line):
                 label = target.group(1)
@@ -175,11 +179,16 @@ _JSX_CLOSE = re.compile(r"^\s*</([A-Z][\w.]*)>\s*$")
 _JSX_LABEL = re.compile(r"""\blabel=(?:"([^"]*)"|'([^']*)'|\{["']([^"']*)["']\})""")
 _ESM = re.compile(r"^(?:import|export)\s")
 _MDX_COMMENT = re.compile(r"\{/\*.*?\*/\}", re.DOTALL)
+_MDX_HEADING_ID = re.compile(r"\{/\*\s*#([\w:.\-]+)\s*\*/\}(?=[ \t]*$)", re.MULTILINE)
+_MDX_CODE_BLOCK = re.compile(r"^```mdx-code-block[ \t]*\n(.*?)^```[ \t]*$",
+                             re.MULTILINE | re.DOTALL)
 _ADMONITION = re.compile(r"^\s*:::\s*([a-z]+)(?:\[(.*?)\]|\s+(.*?))?\s*(?:\{.*\})?\s*$")
 _ADMONITION_END = re.compile(r"^\s*:::\s*$")
 _MKDOCS_ADMONITION = re.compile(r'^(\s*)(?:!!!|\?\?\?\+?)\s+([\w-]+)(?:\s+"(.*?)")?\s*$')
 _MKDOCS_TAB = re.compile(r'^(\s*)===\+?\s+"(.*?)"\s*$')
 _SNIPPET = re.compile(r"^\s*-{1,2}8<-{1,2}")
+_BLOCK_OPEN = re.compile(r"^\s*/{3,}\s*([\w-]+)(?:\s*\|\s*(.*?))?\s*$")
+_BLOCK_CLOSE = re.compile(r"^\s*/{3,}\s*$")
 _MYST_DIRECTIVE = re.compile(r"^(\s*)(`{3,}|:{3,})\{([\w:-]+)\}\s*(.*)$")
 _MYST_TARGET = re.compile(r"^\s*\(([\w:.\-]+)\)=\s*$")
 _MYST_ROLE = re.compile(r"\{[\w:-]+\}`([^`<]*?)(?:\s*<[^`>]*>)?`")
@@ -238,6 +247,8 @@ def mdx_to_markdown(text: str) -> str:
     from ingest.frontmatter import split_front_matter
 
     meta, body = split_front_matter(text)
+    body = _MDX_CODE_BLOCK.sub(lambda m: m.group(1), body)  # rendered as MDX, not shown as code
+    body = _MDX_HEADING_ID.sub(r"{#\1}", body)  # Docusaurus 3: ## Title {/* #id */}
     body = _MDX_COMMENT.sub("", body)
     body = _outside_fences(body, _mdx_lines)
     title = meta.get("title")
@@ -261,10 +272,22 @@ def _dedent_block(lines: list[str], start: int, indent: int) -> tuple[list[str],
 
 
 def _mkdocs_lines(lines: list[str]) -> list[str]:
+    """Admonitions and tabs (indented bodies, which may hold code) to text; fences at the
+    left margin are copied as they are."""
     out: list[str] = []
+    fence: str | None = None
     i = 0
     while i < len(lines):
         line = lines[i]
+        match = re.match(r"^(`{3,}|~{3,})", line)
+        if fence is not None or match:
+            if fence is None:
+                fence = match.group(1)
+            elif line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                fence = None
+            out.append(line)
+            i += 1
+            continue
         admonition = _MKDOCS_ADMONITION.match(line)
         tab = _MKDOCS_TAB.match(line)
         if admonition or tab:
@@ -275,19 +298,27 @@ def _mkdocs_lines(lines: list[str]) -> list[str]:
             block, i = _dedent_block(lines, i + 1, indent)
             out += [*_mkdocs_lines(block), ""]
             continue
-        if not _SNIPPET.match(line):
-            out.append(line)
+        if _BLOCK_CLOSE.match(line) or _SNIPPET.match(line):
+            i += 1
+            continue
+        if block := _BLOCK_OPEN.match(line):  # pymdownx.blocks: /// note | Title … ///
+            kind, title = block.group(1), block.group(2)
+            out.append(f"**{title}**" if kind == "tab" and title else _title_line(kind, title))
+            i += 1
+            continue
+        out.append(line)
         i += 1
     return out
 
 
 def mkdocs_to_markdown(text: str) -> str:
-    """MkDocs (Material) Markdown: ``!!! note "Title"`` admonitions and ``=== "Tab"`` content
-    tabs as text with their bodies dedented, snippet includes dropped, front matter dropped."""
+    """MkDocs (Material) Markdown: ``!!! note "Title"`` admonitions, ``=== "Tab"`` content tabs
+    and pymdownx ``/// details | Title`` blocks as text (bodies dedented), snippet includes and
+    front matter dropped."""
     from ingest.frontmatter import split_front_matter
 
     meta, body = split_front_matter(text)
-    body = _outside_fences(body, _mkdocs_lines)
+    body = "\n".join(_mkdocs_lines(body.replace("\r\n", "\n").split("\n")))
     title = meta.get("title")
     if isinstance(title, str) and title.strip() and not re.search(r"(?m)^#\s+\S", body):
         body = f"# {title.strip()}\n\n{body}"

@@ -17,6 +17,7 @@ from assistant.cli import (
     model_cmds,
     release_cmds,
     server_cmds,
+    setup_cmds,
 )
 from assistant.cli.common import State, err_console
 from assistant.errors import DevrelError
@@ -40,6 +41,8 @@ def _root(
     ctx.obj = State(config=config, profile=profile, debug=debug)
 
 
+app.command("init")(setup_cmds.init)
+app.command("sync")(setup_cmds.sync)
 app.add_typer(model_cmds.app, name="model", help="The local model file.")
 app.add_typer(ingest_cmds.ingest_app, name="ingest", help="Index a project's sources.")
 app.add_typer(ingest_cmds.index_app, name="index", help="Inspect or reset the index.")

@@ -42,11 +42,12 @@ def print_report(report: SyncReport, what: str) -> None:
 @ingest_app.command("docs")
 def docs(
     ctx: typer.Context,
-    path: Path = typer.Argument(..., help="A folder or git checkout of .md/.rst/.html/.txt."),
+    path: Path = typer.Argument(..., help="A docs folder, or the checkout of a Docusaurus, "
+                                "MkDocs or Sphinx site (every root, with live URLs)."),
     project: str | None = ProjectOption,
     repo_path: str = typer.Option("", help="Where the folder sits in the repo, for citation URLs."),
 ) -> None:
-    """Index a docs folder; only new or changed passages are embedded."""
+    """Index a docs folder or docs site; only new or changed passages are embedded."""
     app = app_context(ctx)
     index = app.index(project)
     with progress_bar("Embedding passages") as update:

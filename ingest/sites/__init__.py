@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from assistant.errors import ConfigError
 from assistant.settings import DocsSiteSettings
 
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
 PageUrl = Callable[[str, dict], str | None]  # (path inside the root, front matter) -> URL
 
 
@@ -28,7 +30,10 @@ class SiteRoot:
     page_language: Callable[[str], str | None] | None = None  # per file (MkDocs suffixes)
 
     def url(self, rel: str, meta: dict) -> str | None:
-        return self.page_url(rel, meta) if self.page_url else None
+        """The page's URL, percent-encoded (spaces and non-ASCII), so it also works as a
+        Markdown link."""
+        url = self.page_url(rel, meta) if self.page_url else None
+        return quote(url, safe=_URL_SAFE) if url else None
 
     def language_of(self, rel: str) -> str | None:
         return (self.page_language(rel) if self.page_language else None) or self.language

@@ -222,20 +222,31 @@ def detect(checkout: Path, site_url: str | None = None) -> DocsSite | None:
             (v, f"{prefix}versioned_docs/version-{v}") for v in versions]
         plugin_dir = "docusaurus-plugin-content-docs" + ("" if plugin.id == "default"
                                                          else f"-{plugin.id}")
-        for locale in locales:
-            for version, folder in folders:
-                if locale != default_locale:
-                    folder = f"i18n/{locale}/{plugin_dir}/" + (
-                        "current" if version == "current" else f"version-{version}")
+        def i18n_folder(locale: str, version: str, plugin_dir: str = plugin_dir) -> str:
+            return f"i18n/{locale}/{plugin_dir}/" + (
+                "current" if version == "current" else f"version-{version}")
+
+        for version, source in folders:
+            segment = (plugin.version_paths or {}).get(version)
+            if segment is None:
+                segment = "" if version == last else ("next" if version == "current" else version)
+            # The source folder is the default locale's pages, unless that locale has its own
+            # translation folder: then the source is served (and written) in the first locale
+            # that has none, e.g. Chinese sources with an English translation.
+            source_locale, source_language = default_locale, language_of_locale(default_locale)
+            if (site_dir / i18n_folder(default_locale, version)).is_dir():
+                untranslated = [x for x in locales if x != default_locale
+                                and not (site_dir / i18n_folder(x, version)).is_dir()]
+                source_locale = untranslated[0] if untranslated else default_locale
+                source_language = language_of_locale(source_locale) if untranslated else None
+            entries = [(source, source_locale, source_language)] + [
+                (i18n_folder(x, version), x, language_of_locale(x)) for x in locales]
+            for folder, locale, language in entries:
                 if not (site_dir / folder).is_dir():
                     continue
-                segment = (plugin.version_paths or {}).get(version)
-                if segment is None:
-                    segment = "" if version == last else ("next" if version == "current"
-                                                          else version)
                 locale_part = "" if locale == default_locale else locale
                 page = (_page_url(origin, _join(base_url, locale_part, plugin.route, segment),
                                   trailing) if origin else None)
                 path = f"{base}/{folder}" if base else folder
-                roots.append(SiteRoot(path.strip("/"), language_of_locale(locale), page))
+                roots.append(SiteRoot(path.strip("/"), language, page))
     return DocsSite("docusaurus", origin, roots)
