@@ -51,6 +51,27 @@ class RepoRef:
         return cls(forge, name)  # type: ignore[arg-type]
 
 
+# The repo in an issue's, PR's or comment's own URL, on any of the three forges (web or API).
+_URLS: tuple[tuple[ForgeName, re.Pattern[str]], ...] = (
+    ("github", re.compile(r"^https?://(?:www\.)?github\.com/([^/]+/[^/]+)/(?:issues|pull)/")),
+    ("github", re.compile(r"^https?://api\.github\.com/repos/([^/]+/[^/]+)/(?:issues|pulls)\b")),
+    ("gitee", re.compile(r"^https?://gitee\.com/(?:api/v5/repos/)?([^/]+/[^/]+)/(?:issues|pulls)\b")),
+    ("gitlab", re.compile(r"^https?://[^/]*gitlab[^/]*/(.+?)/-/(?:issues|merge_requests)/")),
+)
+
+
+def repo_of_url(url: str) -> RepoRef | None:
+    """The repo an issue/PR/comment URL belongs to (GitHub, Gitee, GitLab), or None."""
+    for forge, pattern in _URLS:
+        match = pattern.match(url or "")
+        if match:
+            try:
+                return RepoRef.parse(f"{forge}:{match.group(1)}")
+            except InvalidInput:
+                return None
+    return None
+
+
 def issue_key(repo: RepoRef | str, number: int) -> str:
     """``owner/name#12`` (or ``gitee:owner/name#12``): an issue's key across a project's repos."""
     return f"{repo}#{number}"
@@ -75,6 +96,19 @@ def project_repos(project: ProjectSettings) -> list[RepoRef]:
         if ref not in found:
             found.append(ref)
     return found
+
+
+def repo_key_for(settings: Settings, project: str, repo: str | None) -> str:
+    """The key of ``repo`` (as an issue names it; the project's forge when unprefixed), else
+    of the project's main repo; "" when neither is known or ``repo`` is malformed."""
+    config = settings.project_settings(project)
+    if repo:
+        try:
+            return RepoRef.parse(repo, config.forge).key
+        except InvalidInput:
+            return ""
+    repos = project_repos(config)
+    return repos[0].key if repos else ""
 
 
 def project_for_repo(settings: Settings, repo: RepoRef) -> str | None:

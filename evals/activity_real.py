@@ -66,7 +66,7 @@ def hadoop_issues(path: Path) -> ParsedIssues:
             "closed_at": _jira_time(raw.get("resolved")), "comments": 0,
             "html_url": f"https://issues.apache.org/jira/browse/{raw['id']}",
         })
-        parsed.issues[issue.number] = issue
+        parsed.add(issue)
     return parsed
 
 

@@ -30,19 +30,48 @@ from assistant.forge.records import (
 from assistant.language import reporter_language
 from assistant.providers.vector_index import Chunk, Metadata
 from assistant.redact import redact
+from assistant.repos import repo_of_url
 from assistant.store.activity import EventRow, ItemRow
 from ingest.docs import chunk_id
 from ingest.files import Skipped
 from ingest.markdown import chunk_markdown, count_tokens
 
+Key = tuple[str, int]  # (repo key, number): repos of one project may share numbers
+
 
 @dataclass
 class ParsedIssues:
-    """Issues found in some JSON, plus comments that did not match any issue there."""
+    """Issues found in some JSON, plus comments that did not match any issue there, keyed by
+    (repo, number); ``repo`` is "" where neither the item's URL nor the caller says."""
 
-    issues: dict[int, IssueRecord] = field(default_factory=dict)
-    orphan_comments: dict[int, list[Comment]] = field(default_factory=dict)
+    issues: dict[Key, IssueRecord] = field(default_factory=dict)
+    orphan_comments: dict[Key, list[Comment]] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
+
+    def one(self, number: int) -> IssueRecord:
+        """The issue numbered ``number`` when only one repo has one (KeyError otherwise)."""
+        found = [issue for (_, n), issue in self.issues.items() if n == number]
+        if len(found) != 1:
+            raise KeyError(number)
+        return found[0]
+
+    def add(self, issue: IssueRecord) -> None:
+        """Keep the newest record of an issue (and the comments an older one carried)."""
+        previous = self.issues.get(issue.key)
+        if previous is None or issue.updated_at >= previous.updated_at:
+            if previous and not issue.comments:
+                issue.comments = previous.comments
+            self.issues[issue.key] = issue
+
+    def assume_repo(self, repo: str) -> None:
+        """File issues and comments whose URLs name no repo under ``repo``."""
+        for key in [k for k in self.issues if not k[0]]:
+            issue = self.issues.pop(key)
+            issue.repo = repo
+            self.add(issue)
+        for key in [k for k in self.orphan_comments if not k[0]]:
+            self.orphan_comments.setdefault((repo, key[1]), []).extend(
+                self.orphan_comments.pop(key))
 
 
 def _json_values(text: str) -> Iterator[Any]:
@@ -81,12 +110,15 @@ def parse_issue_json(text: str, origin: str, into: ParsedIssues | None = None) -
             parsed.skipped.append(Skipped(where, "not a JSON object"))
             continue
         if "issue_url" in record and "title" not in record:
-            match = re.search(r"/issues/(\d+)$", text_of(record.get("issue_url")))
+            issue_url = text_of(record.get("issue_url"))
+            match = re.search(r"/issues/(\d+)$", issue_url)
             if not match:
                 parsed.skipped.append(Skipped(where, "comment without an issue number"))
                 continue
             comment = comment_from_json(record)
-            parsed.orphan_comments.setdefault(int(match.group(1)), []).append(comment)
+            repo = repo_of_url(issue_url)
+            key = (repo.key if repo else "", int(match.group(1)))
+            parsed.orphan_comments.setdefault(key, []).append(comment)
             continue
         try:
             issue = issue_record_from_json(record)
@@ -94,28 +126,25 @@ def parse_issue_json(text: str, origin: str, into: ParsedIssues | None = None) -
             detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
             parsed.skipped.append(Skipped(where, f"not an issue or comment ({detail})"))
             continue
-        previous = parsed.issues.get(issue.number)
-        if previous is None or issue.updated_at >= previous.updated_at:
-            if previous and not issue.comments:
-                issue.comments = previous.comments
-            parsed.issues[issue.number] = issue
+        parsed.add(issue)
     return parsed
 
 
 def attach_comments(parsed: ParsedIssues) -> None:
     """Move comments listed separately onto their issues (sorted by time, without repeats)."""
-    for number, comments in list(parsed.orphan_comments.items()):
-        issue = parsed.issues.get(number)
+    for key, comments in list(parsed.orphan_comments.items()):
+        issue = parsed.issues.get(key)
         if issue is None:
             continue
         seen = {(c.created_at, c.author, c.body) for c in issue.comments}
         issue.comments += [c for c in comments if (c.created_at, c.author, c.body) not in seen]
         issue.comments.sort(key=lambda c: c.created_at)
-        del parsed.orphan_comments[number]
+        del parsed.orphan_comments[key]
 
 
-def read_issue_files(paths: list[Path], max_bytes: int) -> ParsedIssues:
-    """Parse issue dumps; a file that is unusable is skipped with a reason, the rest still count."""
+def read_issue_files(paths: list[Path], max_bytes: int, repo: str = "") -> ParsedIssues:
+    """Parse issue dumps; a file that is unusable is skipped with a reason, the rest still count.
+    Items whose URLs name no repo are filed under ``repo``."""
     parsed = ParsedIssues()
     for path in paths:
         try:
@@ -140,13 +169,17 @@ def read_issue_files(paths: list[Path], max_bytes: int) -> ParsedIssues:
             parse_issue_json(text, path.name, parsed)
         except ValueError as exc:
             parsed.skipped.append(Skipped(str(path), f"{exc}; nothing from this file was used"))
+    if repo:
+        parsed.assume_repo(repo)
     attach_comments(parsed)
     return parsed
 
 
 def issue_path(issue: IssueRecord) -> str:
-    """The manifest key of an issue or PR."""
-    return f"{'pulls' if issue.is_pull_request else 'issues'}/{issue.number}"
+    """The manifest key of an issue or PR: ``issues/<repo key>/<n>`` (``issues/<n>`` when
+    the repo is not known)."""
+    kind = "pulls" if issue.is_pull_request else "issues"
+    return f"{kind}/{issue.repo}/{issue.number}" if issue.repo else f"{kind}/{issue.number}"
 
 
 ANSWER_MIN_CHARS = 40  # shorter maintainer comments ("thanks", "/close") are not answers
@@ -179,6 +212,7 @@ def issue_chunks(issue: IssueRecord, project: str, max_tokens: int,
         "source_kind": kind,
         "project": project,
         "path": path,
+        "repo": issue.repo,
         "number": issue.number,
         "title": redact(issue.title),
         "state": issue.state,
@@ -192,7 +226,8 @@ def issue_chunks(issue: IssueRecord, project: str, max_tokens: int,
         "closed_at": issue.closed_at,
         "url": issue.url,
         "language": language,
-        "duplicate_of": issue.duplicate_of or 0,
+        "duplicate_of": issue.duplicate_key[1] if issue.duplicate_key else 0,
+        "duplicate_of_repo": issue.duplicate_key[0] if issue.duplicate_key else "",
         "is_duplicate": issue.is_duplicate,
         "comments": max(issue.comment_count, len(issue.comments)),
     }
@@ -260,7 +295,8 @@ def activity_row(issue: IssueRecord) -> ItemRow:
               for c in [*issue.comments, *issue.reviews]]
     known = bool(events) or issue.comment_count == 0
     return ItemRow(
-        number=issue.number, kind="pull_request" if issue.is_pull_request else "issue",
+        repo=issue.repo, number=issue.number,
+        kind="pull_request" if issue.is_pull_request else "issue",
         title=issue.title[:1024], url=issue.url[:500], state=issue.state[:16],
         author=issue.author[:100], author_association=issue.author_association[:32],
         labels=list(issue.labels), assignees=list(issue.assignees),

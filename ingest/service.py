@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any, Protocol
 
 from assistant.errors import InvalidInput
-from assistant.forge.client import GitHubClient, check_repo
+from assistant.forge.client import GitHubClient
 from assistant.forge.records import comment_from_json, issue_record_from_json
 from assistant.forge.shapes import IssueInput
 from assistant.providers.vector_index import VectorIndex
+from assistant.repos import RepoRef, issue_key, project_repos, repo_key_for
 from assistant.settings import DocsSiteSettings, Settings
 from assistant.store.activity import ActivityStore, UpsertCounts
 from ingest.docs import scan_docs
@@ -23,6 +25,7 @@ from ingest.issues import (
     issue_path,
     read_issue_files,
 )
+from ingest.migrate import migrate_issue_keys
 from ingest.notes import scan_notes
 from ingest.sites import DocsSite
 from ingest.sync import Progress, SyncReport, known_items, source_entries, sync_source
@@ -138,14 +141,10 @@ def ingest_notes(
     return report
 
 
-def _issue_source(issues: list[IssueRecord], fallback: str) -> str:
-    """``issues:OWNER/REPO`` from the issues' URLs, so file dumps and live syncs share a source."""
-    for issue in issues:
-        parts = issue.url.split("github.com/", 1)[-1].split("/") if "github.com/" in issue.url \
-            else issue.url.split("/repos/", 1)[-1].split("/") if "/repos/" in issue.url else []
-        if len(parts) >= 2 and parts[0] and parts[1]:
-            return f"issues:{parts[0]}/{parts[1]}"
-    return f"issues:{fallback}"
+def _main_repo(settings: Settings, project: str) -> str:
+    """The key of the project's main repo, or "" when it has none configured."""
+    repos = project_repos(settings.project_settings(project))
+    return repos[0].key if repos else ""
 
 
 def sync_issues(
@@ -177,8 +176,9 @@ def sync_issues(
         progress=progress,
     )
     report.skipped = list(parsed.skipped) + [
-        Skipped(f"comments of #{n}", "their issue is not in the input")
-        for n in sorted(parsed.orphan_comments)
+        Skipped(f"comments of {issue_key(r, n) if r else f'#{n}'}",
+                "their issue is not in the input")
+        for r, n in sorted(parsed.orphan_comments)
     ]
     record_activity(settings, index.project, parsed, activity)
     return report
@@ -186,21 +186,23 @@ def sync_issues(
 
 def index_incoming_issue(settings: Settings, index: VectorIndex, issue: IssueInput) -> bool:
     """Add a just-triaged issue (title and body) to the index, so the next incoming issue can
-    find it as a duplicate. Only an issue with a number that the index does not hold yet: a
-    synced issue, with its comments and labels, is never replaced by the bare report."""
+    find it as a duplicate. Only an issue with a number that the index does not hold yet (in
+    its repo): a synced issue, with its comments and labels, is never replaced by the bare
+    report."""
     if not issue.number:
         return False
+    repo = repo_key_for(settings, index.project, issue.repo)
     record = IssueRecord(
         number=issue.number, title=issue.title.strip() or f"#{issue.number}", body=issue.body,
         state="open", state_reason="", labels=list(issue.labels), author=issue.author or "",
         author_association=issue.author_association or "", created_at="", updated_at="",
-        closed_at="", url=issue.url or "", is_pull_request=False)
+        closed_at="", url=issue.url or "", is_pull_request=False, repo=repo)
+    migrate_issue_keys(index, _main_repo(settings, index.project))
     path = issue_path(record)
     if index.entries({"path": path}):
         return False
-    source = _issue_source([record], issue.repo or index.project)
     chunks = issue_chunks(record, index.project, settings.ingest.chunk_tokens)
-    sync_source(index, source, {path: chunks}, complete=False,
+    sync_source(index, f"issues:{repo or index.project}", {path: chunks}, complete=False,
                 batch_size=settings.embedding.batch_size, write_batch=settings.ingest.write_batch)
     return True
 
@@ -227,10 +229,17 @@ def ingest_issue_files(
     prune: bool = False,
     progress: Progress | None = None,
 ) -> SyncReport:
-    """Index issues/PRs from JSON dumps (REST or ``gh --json``); bad files are skipped."""
+    """Index issues/PRs from JSON dumps (REST or ``gh --json``); bad files are skipped.
+
+    Each item is filed under the repo its own URL names, else ``repo`` (default: the project's
+    main repo); items of several repos are synced repo by repo (``prune`` per repo)."""
     if not paths:
         raise InvalidInput("No files given.", fix="pass one or more JSON files")
-    parsed = read_issue_files(paths, _max_bytes(settings))
+    project = settings.project_settings(index.project)
+    fallback = RepoRef.parse(repo, project.forge).key if repo else _main_repo(
+        settings, index.project)
+    migrate_issue_keys(index, _main_repo(settings, index.project))
+    parsed = read_issue_files(paths, _max_bytes(settings), repo=fallback)
     if not parsed.issues:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in parsed.skipped[:3])
         raise InvalidInput(
@@ -238,40 +247,84 @@ def ingest_issue_files(
             + "; the index was left as it was.",
             fix="pass the output of `gh api repos/OWNER/REPO/issues` or `gh issue list --json …`",
         )
-    fallback = repo or settings.project_settings(index.project).repo or index.project
-    source = _issue_source(list(parsed.issues.values()), fallback)
-    return sync_issues(settings, index, parsed, source=source, prune=prune, progress=progress)
+    total = SyncReport()
+    repos = sorted({key[0] for key in parsed.issues})
+    activity = ActivityStore.open(settings)
+    try:
+        for n, name in enumerate(repos):
+            last = n == len(repos) - 1  # left-over comments and skips are reported once
+            part = ParsedIssues(
+                issues={k: v for k, v in parsed.issues.items() if k[0] == name},
+                orphan_comments=parsed.orphan_comments if last else {},
+                skipped=parsed.skipped if last else [])
+            total.merge(sync_issues(settings, index, part, source=f"issues:{name or index.project}",
+                                    prune=prune, progress=progress, activity=activity))
+    finally:
+        activity.close()
+    return total
 
 
-def sync_github(
+class IssueSource(Protocol):
+    """Where a live sync reads a repo's issues: pages oldest update first, items in GitHub's
+    JSON shape (``GitHubClient``; the Gitee and GitLab sources normalise to it)."""
+
+    authenticated: bool
+
+    def issue_pages(self, repo: str, since: str | None = None) -> Iterator[list[dict[str, Any]]]:
+        ...
+
+    def comments(self, repo: str, number: int) -> Iterable[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+def issue_source(settings: Settings, repo: RepoRef, note: Note | None = None,
+                 project: str | None = None) -> IssueSource:
+    """The configured API client for a repo's forge."""
+    on_wait = (lambda s, why: note(f"waiting {s:.0f}s: {why}")) if note else None
+    if repo.forge == "github":
+        return GitHubClient(settings.github, on_wait=on_wait)
+    from assistant.forge.registry import issue_source as other_forge
+
+    maintainers = tuple(settings.project_settings(project).maintainers) if project else ()
+    return other_forge(settings, repo, on_wait=on_wait, maintainers=maintainers)
+
+
+def sync_github(settings: Settings, index: VectorIndex, repo: str, **options: Any) -> SyncReport:
+    """``sync_repo`` for ``owner/name`` (or ``FORGE:owner/name``)."""
+    forge = settings.project_settings(index.project).forge
+    return sync_repo(settings, index, RepoRef.parse(repo, forge), **options)
+
+
+def sync_repo(
     settings: Settings,
     index: VectorIndex,
-    repo: str,
+    repo: RepoRef,
     *,
-    client: GitHubClient | None = None,
+    client: IssueSource | None = None,
     full: bool = False,
     progress: Progress | None = None,
     note: Note | None = None,
 ) -> SyncReport:
-    """Live sync from the GitHub API, page by page, resuming from the last fully synced page.
+    """Live sync of one repo from its forge's API, page by page, resuming from the last fully
+    synced page.
 
-    Issues come oldest update first; after each page is indexed its newest
-    ``updated_at`` is saved with the index as the cursor, so a run stopped by a
-    crash or an exhausted rate limit loses nothing and resumes there.
+    Issues come oldest update first; after each page is indexed its newest ``updated_at`` is
+    saved with the index as the repo's cursor, so a run stopped by a crash or an exhausted rate
+    limit loses nothing and resumes there. Every item is filed under ``repo``.
     """
-    check_repo(repo)
-    key = f"github:{repo}"
+    key = f"github:{repo.name}" if repo.forge == "github" else f"{repo.forge}:{repo.name}"
     since = None if full else index.get_state(key)
+    migrate_issue_keys(index, _main_repo(settings, index.project))
     own_client = client is None
-    client = client or GitHubClient(
-        settings.github, on_wait=(lambda s, why: note(f"waiting {s:.0f}s: {why}")) if note else None
-    )
+    client = client or issue_source(settings, repo, note, index.project)
     if note and not client.authenticated:
-        note("no GitHub token: 60 requests/hour; set DEVREL_GITHUB__TOKEN or GITHUB_TOKEN")
+        note(f"no {repo.forge} token: public data only, at the anonymous rate limit; set "
+             f"DEVREL_{repo.forge.upper()}__TOKEN or {repo.forge.upper()}_TOKEN")
     total = SyncReport()
     activity = ActivityStore.open(settings)
     try:
-        for page in client.issue_pages(repo, since):
+        for page in client.issue_pages(repo.name, since):
             parsed = ParsedIssues()
             for n, raw in enumerate(page):
                 try:
@@ -279,14 +332,15 @@ def sync_github(
                 except (KeyError, ValueError, TypeError) as exc:
                     parsed.skipped.append(Skipped(f"{repo} item {n}", f"not an issue ({exc})"))
                     continue
+                issue.repo = repo.key
                 if issue.comment_count:
-                    for raw_comment in client.comments(repo, issue.number):
-                        parsed.orphan_comments.setdefault(issue.number, []).append(
+                    for raw_comment in client.comments(repo.name, issue.number):
+                        parsed.orphan_comments.setdefault(issue.key, []).append(
                             comment_from_json(raw_comment))
                 issue.comments = []
-                parsed.issues[issue.number] = issue
+                parsed.issues[issue.key] = issue
             attach_comments(parsed)
-            report = sync_issues(settings, index, parsed, source=f"issues:{repo}",
+            report = sync_issues(settings, index, parsed, source=f"issues:{repo.key}",
                                  progress=progress, activity=activity)
             total.merge(report)
             newest = max((i.updated_at for i in parsed.issues.values()), default="")
@@ -299,7 +353,6 @@ def sync_github(
         if own_client:
             client.close()
     return total
-
 
 
 def ingest_project_files(index: VectorIndex, root: Path) -> list[str]:
@@ -350,7 +403,8 @@ def sync_project(
     def bar(what: str) -> Progress | None:
         return progress_for(what) if progress_for else None
 
-    if not (sources.root or sources.docs or sources.issues or sources.notes or sources.github):
+    if not (sources.root or sources.docs or sources.issues or sources.notes or sources.live
+            or sources.github):
         raise InvalidInput(f"Project {index.project!r} has no sources configured.",
                            fix=f"set projects.{index.project}.sources in the config file")
     if sources.docs:
@@ -358,8 +412,10 @@ def sync_project(
                                  progress=bar("docs")))
     if sources.issues:
         note("issues", ingest_issue_files(settings, index, sources.issues, progress=bar("issues")))
-    if sources.github and project.repo:
-        note("github", sync_github(settings, index, project.repo, progress=bar("github")))
+    if sources.live or sources.github:
+        for repo in project_repos(project):
+            note(f"issues of {repo}", sync_repo(settings, index, repo,
+                                                progress=bar(f"issues of {repo}")))
     if sources.notes:
         note("meeting notes", ingest_notes(settings, index, sources.notes,
                                            progress=bar("meeting notes")))

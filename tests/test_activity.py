@@ -220,7 +220,7 @@ def test_postgresql_activity_tables(make_settings) -> None:
             assert record_activity(settings, "kvlite", parsed, store).added == 12
             assert record_activity(settings, "kvlite", parsed, store).unchanged == 12
             _check_ingested(store)
-            parsed.issues[112].comments.pop()
+            parsed.one(112).comments.pop()
             again = record_activity(settings, "kvlite", parsed, store)
             assert again.updated == 1 and store.comment_count("kvlite") == 22
         finally:

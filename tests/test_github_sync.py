@@ -62,8 +62,8 @@ def test_full_then_incremental_sync_with_pagination_and_comments(settings: Setti
         fake.add_issue(6, updated_at="2026-04-03T00:00:00Z")
         second = sync_github(settings, ctx.index(), REPO, client=_client(fake, waits))
         assert "since=2026-03-01T05" in fake.log[0]
-        assert sorted(second.added) == ["issues/6"]
-        assert sorted(second.updated) == ["issues/1", "issues/3"]
+        assert sorted(second.added) == ["issues/example-org/kvlite/6"]
+        assert sorted(second.updated) == ["issues/example-org/kvlite/1", "issues/example-org/kvlite/3"]
         assert len(counter.embedded) == 2  # issue 6 + the new comments chunk of 3; 1 relabelled
         assert second.chunks_relabelled >= 1
         labels = {m["number"]: m["labels"] for m in ctx.index().entries().values()}
@@ -106,7 +106,7 @@ def test_a_crash_mid_sync_resumes_without_loss_or_duplicates(settings: Settings)
         numbers = sorted(m["number"] for m in ctx2.index().entries().values())
         assert numbers == list(range(1, 251))
         assert len(counter.embedded) == 250 - partial  # only what was missing
-        assert report.unchanged == ["issues/100"]  # the cursor is inclusive
+        assert report.unchanged == ["issues/example-org/kvlite/100"]  # the cursor is inclusive
 
 
 def test_fatal_answers_are_clear(settings: Settings) -> None:
@@ -118,7 +118,7 @@ def test_fatal_answers_are_clear(settings: Settings) -> None:
         fake.failures = [(401, {}, '{"message": "Bad credentials"}')]
         with pytest.raises(ConfigError, match="rejected the token"):
             sync_github(settings, ctx.index(), REPO, client=_client(fake, []))
-        with pytest.raises(InvalidInput, match="not a GitHub repository"):
+        with pytest.raises(InvalidInput, match="not a repository name"):
             sync_github(settings, ctx.index(), "not a repo", client=_client(fake, []))
         assert ctx.index().count() == 0
 

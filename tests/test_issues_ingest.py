@@ -41,12 +41,12 @@ def test_every_json_shape_is_understood(tmp_path: Path) -> None:
     parsed = parse_issue_json(rest_list, "a")
     for n, text in enumerate([paginated, slurped, single, jsonl, gh_cli, pr]):
         parse_issue_json(text, f"f{n}", parsed)
-    assert sorted(parsed.issues) == list(range(1, 12)) and not parsed.skipped
-    gh = parsed.issues[10]
+    assert sorted(parsed.issues) == [("o/r", n) for n in range(1, 12)] and not parsed.skipped
+    gh = parsed.one(10)
     assert (gh.state, gh.state_reason, gh.labels, gh.author) == (
         "closed", "completed", ["question"], "bob")
     assert gh.comments[0].author == "carol" and gh.comments[0].author_association == "MEMBER"
-    assert parsed.issues[11].is_pull_request and not parsed.issues[1].is_pull_request
+    assert parsed.one(11).is_pull_request and not parsed.one(1).is_pull_request
 
 
 def test_comments_from_a_separate_file_and_duplicate_links(tmp_path: Path) -> None:
@@ -66,10 +66,10 @@ def test_comments_from_a_separate_file_and_duplicate_links(tmp_path: Path) -> No
     (tmp_path / "issues.json").write_text(json.dumps(issues))
     (tmp_path / "comments.json").write_text(json.dumps(comments))
     parsed = read_issue_files([tmp_path / "issues.json", tmp_path / "comments.json"], 10**7)
-    assert [c.body for c in parsed.issues[3].comments] == ["First", "Second"]
-    assert parsed.issues[1].is_duplicate and parsed.issues[1].duplicate_of is None
-    assert parsed.issues[2].duplicate_of == 1 and parsed.issues[2].is_duplicate
-    assert list(parsed.orphan_comments) == [99]
+    assert [c.body for c in parsed.one(3).comments] == ["First", "Second"]
+    assert parsed.one(1).is_duplicate and parsed.one(1).duplicate_of is None
+    assert parsed.one(2).duplicate_of == 1 and parsed.one(2).is_duplicate
+    assert [n for _, n in parsed.orphan_comments] == [99]
 
 
 def test_issue_chunks_keep_title_and_body_together_then_comments(settings: Settings) -> None:
@@ -78,7 +78,7 @@ def test_issue_chunks_keep_title_and_body_together_then_comments(settings: Setti
         labels=[{"name": "bug"}, {"name": "area: storage"}],
         comments=[{"user": {"login": "m"}, "author_association": "MEMBER",
                    "body": "Which version?", "created_at": "2026-02-01T00:00:00Z"}])), "x")
-    chunks = issue_chunks(parsed.issues[5], "demo", max_tokens=350)
+    chunks = issue_chunks(parsed.one(5), "demo", max_tokens=350)
     assert [c.metadata["part"] for c in chunks] == ["body", "comments"]
     first, second = chunks
     assert first.text.startswith("#5 Crash number 5\n\nIt crashes") and "ghp_" not in first.text
@@ -109,13 +109,13 @@ def test_issue_ingest_is_incremental_and_relabels_without_embedding(
     ]))
     changed = ingest_issue_files(settings, ctx.index(), [dump])
     assert changed.chunks_relabelled == 1 and changed.chunks_embedded == 1
-    assert sorted(changed.updated) == ["issues/1", "issues/2"] and changed.removed == []
+    assert sorted(changed.updated) == ["issues/o/r/1", "issues/o/r/2"] and changed.removed == []
     metas = {m["number"]: m for m in ctx.index().entries().values()}
     assert metas[1]["labels"] == "question" and metas[1]["state"] == "closed"
     assert ctx.index().count() == 3  # issue 3 is kept: a partial dump does not delete
 
     pruned = ingest_issue_files(settings, ctx.index(), [dump], prune=True)
-    assert pruned.removed == ["issues/3"] and ctx.index().count() == 2
+    assert pruned.removed == ["issues/o/r/3"] and ctx.index().count() == 2
 
 
 def test_bad_issue_files_are_skipped_and_nothing_stored_is_lost(

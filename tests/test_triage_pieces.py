@@ -169,7 +169,7 @@ def test_a_triaged_issue_is_indexed_at_once_and_found_by_the_next(ctx: AppContex
                        author="a", number=401, repo="example-org/kvlite",
                        url="https://github.com/example-org/kvlite/issues/401")
     draft_now(ctx, DraftKind.TRIAGE, first)
-    stored = ctx.index().entries({"path": "issues/401"})
+    stored = ctx.index().entries({"path": "issues/example-org/kvlite/401"})
     assert stored and {m["state"] for m in stored.values()} == {"open"}
     second = IssueInput(title="SIGSEGV reading an empty value (zstd_decompress_frame)",
                         body="Reading a key whose value is empty crashes with SIGSEGV in "
@@ -180,9 +180,9 @@ def test_a_triaged_issue_is_indexed_at_once_and_found_by_the_next(ctx: AppContex
 
 
 def test_a_synced_issue_is_never_replaced_by_the_bare_report(ctx: AppContext) -> None:
-    before = ctx.index().entries({"path": "issues/127"})
+    before = ctx.index().entries({"path": "issues/example-org/kvlite/127"})
     assert any(m.get("part") == "answer" for m in before.values())
     ctx.chat = RecordingChatModel(responses=["0"])
     again = IssueInput(title="a new title", body="a new body", author="x", number=127)
     draft_now(ctx, DraftKind.TRIAGE, again)
-    assert ctx.index().entries({"path": "issues/127"}) == before
+    assert ctx.index().entries({"path": "issues/example-org/kvlite/127"}) == before

@@ -71,25 +71,30 @@ def project_files(
 def issues(
     ctx: typer.Context,
     files: list[Path] = typer.Argument(None, help="JSON dumps of issues/PRs and comments."),
-    github: str | None = typer.Option(None, "--github", help="Sync live from OWNER/REPO."),
+    repo: str | None = typer.Option(
+        None, "--repo", help="OWNER/NAME (gitee:OWNER/NAME, gitlab:GROUP/NAME): with files, the "
+        "repo of items whose URLs do not say; without, sync it live from its forge."),
+    github: str | None = typer.Option(None, "--github", hidden=True, help="Old name of --repo."),
     project: str | None = ProjectOption,
     prune: bool = typer.Option(
         False, help="Files hold every issue: drop indexed issues they do not list."),
-    full: bool = typer.Option(False, help="With --github: ignore the saved cursor, fetch all."),
+    full: bool = typer.Option(False, help="Live sync: ignore the saved cursor, fetch all."),
 ) -> None:
-    """Index issues and PRs from JSON files, or sync them from the GitHub API (incremental)."""
-    if bool(files) == bool(github):
-        raise InvalidInput("Give either JSON files or --github OWNER/REPO.",
+    """Index issues and PRs from JSON files, or sync a repo's from its forge (incremental)."""
+    repo = repo or github
+    if not files and not repo:
+        raise InvalidInput("Give JSON files or --repo OWNER/NAME.",
                            fix="e.g. `devrel ingest issues issues.json comments.json`")
     app = app_context(ctx)
     index = app.index(project)
     with progress_bar("Embedding passages") as update:
-        if github:
-            report = sync_github(app.settings, index, github, full=full, progress=update,
+        if files:
+            report = ingest_issue_files(app.settings, index, files, repo=repo, prune=prune,
+                                        progress=update)
+        else:
+            report = sync_github(app.settings, index, repo or "", full=full, progress=update,
                                  note=lambda text: err_console.print(f"  {text}",
                                                                      highlight=False))
-        else:
-            report = ingest_issue_files(app.settings, index, files, prune=prune, progress=update)
     print_report(report, f"issues and PRs of {index.project}")
 
 
@@ -126,8 +131,8 @@ def status(
     for column in ("kind", "source", "items", "passages"):
         table.add_column(column, justify="right" if column in ("items", "passages") else "left")
     for row in rows:
-        source = str(row["source"]) + (
-            f" (GitHub sync up to {row['synced_up_to']})" if row.get("synced_up_to") else "")
+        source = str(row.get("repo") or row["source"]) + (
+            f" (synced up to {row['synced_up_to']})" if row.get("synced_up_to") else "")
         table.add_row(str(row["kind"]), source, str(row["items"]), str(row["passages"]))
     console.print(table)
     if not rows:

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-DUPLICATE_OF = re.compile(r"(?im)^\s*(?:\*\*)?duplicate\s+of\s+#(\d+)")
+DUPLICATE_OF = re.compile(
+    r"(?im)^\s*(?:\*\*)?duplicate\s+of\s+((?:[a-z]+:)?[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+)?#(\d+)")
 MAINTAINER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 MAX_BODY_CHARS = 65_536  # GitHub's own limit on an issue or comment body
 
@@ -46,20 +47,36 @@ class IssueRecord:
     assignees: list[str] = field(default_factory=list)
     merged_at: str = ""  # PRs: REST ``pull_request.merged_at`` / ``merged_at``, gh ``mergedAt``
     reviews: list[Comment] = field(default_factory=list)  # gh ``reviews``; not indexed
+    repo: str = ""  # the RepoRef key (``owner/name``, ``gitee:owner/name``); "" = not known
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """(repo, number): unique across a project's repos."""
+        return self.repo, self.number
+
+    @property
+    def duplicate_key(self) -> tuple[str, int] | None:
+        """The issue this one duplicates as (repo, number): ``#N`` is in the same repo,
+        ``owner/name#N`` in that one."""
+        for text in [self.body, *(c.body for c in self.comments)]:
+            match = DUPLICATE_OF.search(text or "")
+            if match:
+                repo = match.group(1) or self.repo
+                number = int(match.group(2))
+                if (repo, number) != self.key:
+                    return repo, number
+        return None
 
     @property
     def duplicate_of(self) -> int | None:
         """The issue this one duplicates, from a "Duplicate of #N" line in the body or comments."""
-        for text in [self.body, *(c.body for c in self.comments)]:
-            match = DUPLICATE_OF.search(text or "")
-            if match and int(match.group(1)) != self.number:
-                return int(match.group(1))
-        return None
+        key = self.duplicate_key
+        return key[1] if key and key[0] == self.repo else None
 
     @property
     def is_duplicate(self) -> bool:
         return self.state_reason == "duplicate" or "duplicate" in self.labels or (
-            self.state == "closed" and self.duplicate_of is not None
+            self.state == "closed" and self.duplicate_key is not None
         )
 
 
@@ -127,7 +144,11 @@ def issue_record_from_json(raw: dict[str, Any]) -> IssueRecord:
     reviews_raw = raw.get("reviews")
     reviews = [comment_from_json(r, "review") for r in reviews_raw if isinstance(r, dict)] \
         if isinstance(reviews_raw, list) else []
+    from assistant.repos import repo_of_url
+
+    repo = repo_of_url(url) or repo_of_url(text_of(raw.get("repository_url")) + "/issues/")
     return IssueRecord(
+        repo=repo.key if repo else "",
         number=number,
         title=title[:1024],
         body=text_of(raw.get("body"))[:MAX_BODY_CHARS],

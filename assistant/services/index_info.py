@@ -13,20 +13,24 @@ Mode = Literal["dense", "bm25", "hybrid"]
 
 
 def index_summary(ctx: AppContext, project: str | None = None) -> dict[str, Any]:
-    """Passages and items per source, the embedder, and how far GitHub sync got."""
+    """Passages and items per source (issues and PRs: per repo), the embedder, and how far
+    each repo's live sync got."""
     index = ctx.index(project)
-    sources: dict[tuple[str, str], dict[str, Any]] = {}
+    sources: dict[tuple[str, str, str], dict[str, Any]] = {}
     for meta in index.entries().values():
-        key = (str(meta.get("source_kind", "?")), str(meta.get("source", "?")))
+        key = (str(meta.get("source_kind", "?")), str(meta.get("source", "?")),
+               str(meta.get("repo", "") or ""))
         row = sources.setdefault(key, {"items": set(), "passages": 0})
         row["items"].add(str(meta.get("path", "")))
         row["passages"] += 1
     rows: list[dict[str, Any]] = []
-    for (kind, source), row in sorted(sources.items()):
+    for (kind, source, repo), row in sorted(sources.items()):
         entry: dict[str, Any] = {"kind": kind, "source": source, "items": len(row["items"]),
                                  "passages": row["passages"]}
-        if source.startswith("issues:"):
-            entry["synced_up_to"] = index.get_state(f"github:{source[7:]}") or ""
+        if kind in ("issue", "pull_request"):
+            entry["repo"] = repo
+            cursor = repo if ":" in repo else f"github:{repo or source[7:]}"
+            entry["synced_up_to"] = index.get_state(cursor) or ""
         rows.append(entry)
     return {"project": index.project, "embedder": index.embedder.identity,
             "passages": index.count(), "sources": rows,

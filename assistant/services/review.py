@@ -10,9 +10,11 @@ import hmac
 
 from assistant.context import AppContext
 from assistant.errors import Conflict, DevrelError, InvalidInput
-from assistant.forge.client import Hold, check_repo
-from assistant.forge.github import Forge, PublishedComment, build_forge
+from assistant.forge.client import Hold
+from assistant.forge.github import Forge, PublishedComment
+from assistant.forge.registry import forge_for
 from assistant.project_files import load_project_files
+from assistant.repos import RepoRef, issue_key, project_repos
 from assistant.store.drafts import DraftContent, DraftRecord
 from assistant.store.models import DraftKind, DraftStatus
 from assistant.store.server_secrets import server_secret
@@ -33,28 +35,37 @@ def publish_marker(draft_id: int, key: bytes) -> str:
     return f"<!-- devrel-assistant:draft-{draft_id}:{tag} -->"
 
 
-def publish_target(ctx: AppContext, record: DraftRecord) -> tuple[str, int]:
-    """Where an approved triage draft may post: its issue, in the project's own repository.
+def publish_target(ctx: AppContext, record: DraftRecord) -> tuple[RepoRef, int]:
+    """Where an approved triage draft may post: its issue, in one of the project's own repos
+    (on that repo's forge).
 
     The repository and number come from the draft's input, which a bot key chose; a reviewer's
     approval must not post anywhere else than the project the draft belongs to.
     """
     repo, number = record.input.get("repo"), record.input.get("number")
     if not repo or not number:
-        raise Conflict(f"Draft {record.id} was made from pasted text, not a GitHub issue.",
+        raise Conflict(f"Draft {record.id} was made from pasted text, not a forge's issue.",
                        fix="copy the approved reply and post it by hand")
-    configured = ctx.settings.project_settings(record.project).repo
+    project = ctx.settings.project_settings(record.project)
+    configured = project_repos(project)
     if not configured:
         raise Conflict(f"Project {record.project!r} has no repository configured to publish to.",
                        fix=f"set projects.{record.project}.repo to OWNER/NAME")
-    if not isinstance(repo, str) or repo.lower() != configured.lower():
+    try:
+        wanted = RepoRef.parse(repo, project.forge) if isinstance(repo, str) else None
+    except InvalidInput:
+        wanted = None
+    match = next((r for r in configured if wanted and r.forge == wanted.forge
+                  and r.name.lower() == wanted.name.lower()), None)
+    if match is None:
+        names = ", ".join(r.key for r in configured)
         raise Conflict(
-            f"Draft {record.id} is about {repo!r}, not {configured}, the repository of project "
-            f"{record.project!r}.", fix="publish drafts only to their project's repository")
+            f"Draft {record.id} is about {repo!r}, not one of {names}, the repositories of "
+            f"project {record.project!r}.", fix="publish drafts only to their project's repos")
     if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
         raise Conflict(f"Draft {record.id} names no valid issue number.",
-                       fix="redraft it from the GitHub issue")
-    return check_repo(configured), number
+                       fix="redraft it from the forge's issue")
+    return match, number
 
 
 def check_content(ctx: AppContext, record: DraftRecord, content: DraftContent) -> None:
@@ -121,7 +132,8 @@ def publish_draft(ctx: AppContext, draft_id: int, actor: str,
     if record.kind != DraftKind.TRIAGE:
         raise Conflict(f"Publishing {record.kind} drafts to a forge is not supported.",
                        fix="copy the approved text from the draft")
-    repo, number = publish_target(ctx, record)
+    ref, number = publish_target(ctx, record)
+    repo = ref.name
     content = store.content(draft_id, record.approved_revision).content
     marker = publish_marker(draft_id, server_secret(store.engine, MARKER_SECRET))
     token = store.lock_publish(draft_id, PUBLISH_LEASE_S)
@@ -134,7 +146,7 @@ def publish_draft(ctx: AppContext, draft_id: int, actor: str,
 
     hold = Hold(renew=renew, max_wait_s=PUBLISH_MAX_WAIT_S)
     own_forge = forge is None
-    forge = forge or build_forge(ctx.settings)
+    forge = forge or forge_for(ctx.settings, ref)
     comment = None
     labels: list[str] = []
     try:
@@ -151,7 +163,7 @@ def publish_draft(ctx: AppContext, draft_id: int, actor: str,
     finally:
         if own_forge:
             forge.close()
-    url = comment.url if comment else str(record.input.get("url") or f"{repo}#{number}")
+    url = comment.url if comment else str(record.input.get("url") or issue_key(ref, number))
     detail: dict[str, object] = {"labels": labels, "revision": record.approved_revision}
     if comment:
         detail |= {"comment_id": comment.id, "posted": comment.created}

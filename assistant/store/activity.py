@@ -36,10 +36,12 @@ class ActivityItem(Base):
     """An issue or pull request as it stood when last ingested."""
 
     __tablename__ = "activity_items"
-    __table_args__ = (UniqueConstraint("project", "number", name="uq_activity_items_number"),)
+    __table_args__ = (UniqueConstraint("project", "repo", "number",
+                                       name="uq_activity_items_repo_number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     project: Mapped[str] = mapped_column(String(64), index=True)
+    repo: Mapped[str] = mapped_column(String(160), default="", server_default="")
     number: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))  # issue | pull_request
     title: Mapped[str] = mapped_column(String(1024), default="")
@@ -98,6 +100,7 @@ class ItemRow:
     merged_at: datetime | None
     updated_at: datetime | None
     events: list[EventRow] | None
+    repo: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,9 @@ class ActivityStore:
         self.engine.dispose()
 
     def upsert(self, project: str, rows: Iterable[ItemRow]) -> UpsertCounts:
-        """Insert or update each issue/PR by (project, number) and replace its comments."""
+        """Insert or update each issue/PR by (project, repo, number) and replace its comments.
+        A row stored before repos were recorded (repo "") is adopted by the first repo that
+        brings its number."""
         rows = list(rows)
         if not rows:
             return UpsertCounts()
@@ -149,19 +154,24 @@ class ActivityStore:
 
     def _upsert(self, session: Session, project: str, rows: list[ItemRow]) -> UpsertCounts:
         added = updated = unchanged = 0
-        numbers = [r.number for r in rows]
-        existing: dict[int, ActivityItem] = {}
+        numbers = sorted({r.number for r in rows})
+        existing: dict[tuple[str, int], ActivityItem] = {}
         for start in range(0, len(numbers), 500):
             found = session.scalars(select(ActivityItem).where(
                 ActivityItem.project == project,
                 ActivityItem.number.in_(numbers[start:start + 500])))
-            existing.update({item.number: item for item in found})
+            existing.update({(item.repo, item.number): item for item in found})
+        for row in rows:  # adopt rows from before repos were recorded
+            legacy = existing.get(("", row.number))
+            if row.repo and (row.repo, row.number) not in existing and legacy is not None:
+                legacy.repo = row.repo
+                existing[(row.repo, row.number)] = existing.pop(("", row.number))
         stored_events = self._events_of(session, [i.id for i in existing.values()])
         for row in rows:
             values: dict[str, Any] = {name: getattr(row, name) for name in _FIELDS}
-            item = existing.get(row.number)
+            item = existing.get((row.repo, row.number))
             if item is None:
-                item = ActivityItem(project=project, number=row.number, **values)
+                item = ActivityItem(project=project, repo=row.repo, number=row.number, **values)
                 session.add(item)
                 session.flush()
                 added += 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from assistant.kinds.triage.duplicates import key_of
 from assistant.kinds.triage.models import DuplicateSuggestion, PastAnswer
 from assistant.redact import redact
 from assistant.retrieval.lexical import tokenize
@@ -80,28 +81,30 @@ def find_past_answers(
     """Up to ``k`` maintainers' answers on the past issues in ``similar`` (the duplicate
     candidates, best first) that score at least ``min_score``; one answer per issue, the
     first substantive one."""
-    eligible = {d.number: d for d in similar if d.score >= min_score}
+    eligible = {(d.repo, d.number): d for d in similar if d.score >= min_score}
     if not eligible:
         return []
     hits = retriever.index.search(issue_text, k=4 * len(eligible) + 4,
-                                  where=answer_where(sorted(eligible)))
-    first: dict[int, Any] = {}
+                                  where=answer_where(sorted({n for _, n in eligible})))
+    first: dict[tuple[str, int], Any] = {}
     for hit in hits:
-        number = int(hit.metadata.get("number", 0) or 0)
-        if number not in eligible:
+        key = key_of(hit.metadata)
+        if key not in eligible:
             continue
-        known = first.get(number)
+        known = first.get(key)
         when = str(hit.metadata.get("answer_created", ""))
         if known is None or when < str(known.metadata.get("answer_created", "")):
-            first[number] = hit
+            first[key] = hit
     found = []
-    for number in sorted(first, key=lambda n: -eligible[n].score):
-        hit, past = first[number], eligible[number]
+    for key in sorted(first, key=lambda k: -eligible[k].score):
+        hit, past = first[key], eligible[key]
+        number = key[1]
         quote = quote_of(hit.text, issue_text)
         if len(quote) < 20:
             continue
         found.append(PastAnswer(
-            number=number, title=past.title, url=str(hit.metadata.get("answer_url") or past.url),
+            number=number, repo=past.repo, title=past.title,
+            url=str(hit.metadata.get("answer_url") or past.url),
             author=str(hit.metadata.get("answer_author", "")), quote=quote,
             score=past.score, evidence=past.evidence))
         if len(found) == k:

@@ -27,6 +27,7 @@ from assistant.kinds.triage.duplicates import (
     calibration_for,
     find_duplicates,
     issue_query,
+    issue_ref,
 )
 from assistant.kinds.triage.labels import classifier_for_index, issue_text, issue_vector
 from assistant.kinds.triage.missing import choose_template, looks_like_bug, missing_information
@@ -43,6 +44,7 @@ from assistant.project_files import Glossary, ProjectFiles
 from assistant.prompting import Prompt, fence
 from assistant.providers.chat import chat_model_name
 from assistant.providers.vector_index import Hit, VectorIndex
+from assistant.repos import repo_key_for
 from assistant.retrieval.lexical import tokenize
 from assistant.retrieval.retriever import Retriever
 from assistant.settings import Settings
@@ -283,19 +285,23 @@ def draft_triage(
     boilerplate = boilerplate_for(retriever, files.templates)
     calibration = calibration_for(index.embedder.identity, retriever=retriever,
                                   boilerplate=boilerplate)
+    home = repo_key_for(settings, index.project, issue.repo)
     candidates = find_duplicates(
-        retriever, issue.title, issue.body, exclude_number=issue.number,
+        retriever, issue.title, issue.body, exclude_number=issue.number, exclude_repo=home,
         k=options.max_duplicates, threshold=0.0, boilerplate=boilerplate,
         calibration=calibration)
     cut = calibration.threshold if options.duplicate_threshold is None \
         else options.duplicate_threshold
     for candidate in candidates:
         candidate.title = clean_line(candidate.title)
+        candidate.ref = issue_ref(candidate.repo, candidate.number, home)
     duplicates = [c for c in candidates if c.score >= cut]
     related = [c for c in candidates if c.score < cut]
     query = issue_query(issue.title, issue.body, boilerplate)
     past_answers = find_past_answers(retriever, query, candidates,
                                      min_score=options.answer_min_score)
+    for past in past_answers:
+        past.ref = issue_ref(past.repo, past.number, home)
     timings.duplicates = round(time.perf_counter() - mark, 3)
 
     mark = time.perf_counter()

@@ -110,8 +110,13 @@ class Candidate:
     names: float = 0.0  # 1 when a specific exception name or error code is shared
     shared: SharedError = field(default_factory=SharedError)
     score: float = 0.0
-    merged: list[int] = field(default_factory=list)  # duplicates of it that pointed here
+    merged: list[Key] = field(default_factory=list)  # duplicates of it that pointed here
     reason: str = ""
+    repo: str = ""  # the repo key; "" in indexes that do not record it
+
+    @property
+    def key(self) -> Key:
+        return self.repo, self.number
 
     @property
     def features(self) -> list[float]:
@@ -131,6 +136,27 @@ def issue_filter(where: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"$and": [kinds, where]} if where else kinds
 
 
+Key = tuple[str, int]  # (repo key, number); repo "" in indexes that do not record it
+
+
+def key_of(meta: dict[str, Any]) -> Key:
+    """A passage's issue as (repo, number)."""
+    return str(meta.get("repo", "") or ""), int(meta.get("number", 0) or 0)
+
+
+def original_of(meta: dict[str, Any]) -> Key | None:
+    """The issue a passage's issue was closed as a duplicate of, as (repo, number)."""
+    number = int(meta.get("duplicate_of", 0) or 0)
+    if not number:
+        return None
+    return str(meta.get("duplicate_of_repo", "") or meta.get("repo", "") or ""), number
+
+
+def issue_ref(repo: str, number: int, home: str | None) -> str:
+    """``#N`` for an issue of the ``home`` repo, ``owner/name#N`` for another repo's."""
+    return f"#{number}" if not repo or repo == home else f"{repo}#{number}"
+
+
 # ------------------------------------------------------------------------------ index statistics
 
 
@@ -142,7 +168,7 @@ class _Stats:
     documents: int
     frequency: Counter[str]
     recurring: Boilerplate
-    issues: dict[int, dict[str, Any]]  # number -> {title, body, created_at, duplicate_of}
+    issues: dict[Key, dict[str, Any]]  # (repo, number) -> {title, body, created_at, duplicate_of}
 
     def weight(self, term: str) -> float:
         return math.log((self.documents + 1) / (self.frequency.get(term, 0) + 1)) + 1.0
@@ -174,7 +200,7 @@ def _stats(retriever: Retriever) -> _Stats:
             return cached
     frequency: Counter[str] = Counter()
     documents = 0
-    issues: dict[int, dict[str, Any]] = {}
+    issues: dict[Key, dict[str, Any]] = {}
     for text, meta in zip(view.texts, view.metadatas, strict=True):
         if meta.get("source_kind") not in ISSUE_KINDS:
             continue
@@ -182,10 +208,10 @@ def _stats(retriever: Retriever) -> _Stats:
         frequency.update(set(tokenize(text)))
         number = int(meta.get("number", 0) or 0)
         if number > 0 and meta.get("part", "body") == "body":
-            issue = issues.setdefault(number, {
+            issue = issues.setdefault(key_of(meta), {
                 "title": str(meta.get("title", "")), "body": [],
                 "created_at": str(meta.get("created_at", "") or ""),
-                "duplicate_of": int(meta.get("duplicate_of", 0) or 0)})
+                "duplicate_of": original_of(meta)})
             issue["body"].append((int(meta.get("position", 0) or 0), _strip_header(text)))
     for issue in issues.values():
         issue["body"] = "\n".join(t for _, t in sorted(issue["body"])).strip()
@@ -263,10 +289,10 @@ def _reason(query: str, title: str, candidate: Candidate, stats: _Stats,
         )[:4]
         line = "shared terms: " + ", ".join(terms) if terms else "similar wording"
     if candidate.merged:
-        closed = ", ".join(f"#{n}" for n in candidate.merged[:3])
+        closed = ", ".join(issue_ref(r, n, candidate.repo) for r, n in candidate.merged[:3])
         line += f"; {closed} was closed as a duplicate of it"
-    elif candidate.metadata.get("duplicate_of"):
-        line += f"; itself closed as a duplicate of #{candidate.metadata['duplicate_of']}"
+    elif original := original_of(candidate.metadata):
+        line += f"; itself closed as a duplicate of {issue_ref(*original, candidate.repo)}"
     return line[:200]
 
 
@@ -281,32 +307,34 @@ def _logistic(cal: Calibration, dense_gap: float, lexical_gap: float, title: flo
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def _dense_scores(retriever: Retriever, query: str, numbers: list[int],
-                  where: dict[str, Any] | None) -> dict[int, float]:
-    """Best body-passage cosine per candidate, by a dense search restricted to those numbers."""
-    if not numbers:
+def _dense_scores(retriever: Retriever, query: str, keys: list[Key],
+                  where: dict[str, Any] | None) -> dict[Key, float]:
+    """Best body-passage cosine per candidate, by a dense search restricted to their numbers."""
+    if not keys:
         return {}
+    numbers = sorted({n for _, n in keys})
     restricted = issue_filter({"$and": [{"number": {"$in": numbers}}, where]} if where
                               else {"number": {"$in": numbers}})
     hits = retriever.index.search(query, k=min(4 * len(numbers) + 8, 400), where=restricted)
-    best: dict[int, float] = {}
+    best: dict[Key, float] = {}
     for hit in hits:
         if hit.metadata.get("part", "body") != "body":
             continue
-        number = int(hit.metadata.get("number", 0) or 0)
-        best[number] = max(best.get(number, -1.0), float(hit.scores.get("dense", hit.score)))
+        key = key_of(hit.metadata)
+        best[key] = max(best.get(key, -1.0), float(hit.scores.get("dense", hit.score)))
     return best
 
 
 def score_candidates(
     retriever: Retriever, title: str, body: str, *, exclude_number: int | None = None,
     where: dict[str, Any] | None = None, depth: int = 30, calibration: Calibration | None = None,
-    boilerplate: Boilerplate | None = None,
+    boilerplate: Boilerplate | None = None, exclude_repo: str | None = None,
 ) -> list[Candidate]:
     """Every retrieved issue/PR with its features and calibrated score, best first (no cut).
 
     ``boilerplate``: the project's (``boilerplate_for``); None = the lines learned from the index.
     ``calibration``: None = the project's own when it has the history, else the default.
+    The issue itself (``exclude_number`` in ``exclude_repo``; any repo when None) is never one.
     """
     stats = _stats(retriever)
     plate = stats.recurring if boilerplate is None else boilerplate
@@ -314,12 +342,14 @@ def score_candidates(
     if not query:
         return []
     hits: list[Hit] = retriever.search(query, k=depth, where=issue_filter(where))
-    candidates: dict[int, Candidate] = {}
+    candidates: dict[Key, Candidate] = {}
     for hit in hits:
-        number = int(hit.metadata.get("number", 0) or 0)
-        if number <= 0 or number == exclude_number:
+        repo, number = key_of(hit.metadata)
+        if number <= 0 or (number == exclude_number and (not exclude_repo or not repo
+                                                         or repo == exclude_repo)):
             continue
-        candidate = candidates.setdefault(number, Candidate(number, dict(hit.metadata)))
+        candidate = candidates.setdefault(
+            (repo, number), Candidate(number, dict(hit.metadata), repo=repo))
         if hit.metadata.get("part", "body") == "body":
             candidate.texts.append(plate.strip(_strip_header(hit.text)))
             candidate.metadata = dict(hit.metadata) | {"part": "body"}
@@ -335,48 +365,49 @@ def score_candidates(
         candidate.lexical = _cosine(query_vector, _vector(text, stats))
         candidate.title = _cosine(title_vector, _vector(str(candidate.metadata.get("title", "")),
                                                         stats))
-        candidate.dense = dense.get(candidate.number, 0.0)
+        candidate.dense = dense.get(candidate.key, 0.0)
         candidate.shared = shared_error(mine, signature("\n".join(candidate.texts)),
                                         stats.common)
         candidate.error = candidate.shared.strength
         candidate.names = 1.0 if candidate.shared.names else 0.0
     # a candidate without a body passage in the dense results counts as the median one
-    dense_median = statistics.median(dense[n] for n in candidates if n in dense) if dense else 0.0
+    dense_median = statistics.median(dense[k] for k in candidates if k in dense) if dense else 0.0
     lexical_median = statistics.median(c.lexical for c in candidates.values())
     for candidate in candidates.values():
-        if candidate.number in dense:
+        if candidate.key in dense:
             candidate.dense_gap = candidate.dense - dense_median
         candidate.lexical_gap = candidate.lexical - lexical_median
         candidate.score = _logistic(cal, *candidate.features[1:])
     _merge_duplicates(candidates)
-    return sorted(candidates.values(), key=lambda c: (-c.score, c.number))
+    return sorted(candidates.values(), key=lambda c: (-c.score, c.number, c.repo))
 
 
-def _merge_duplicates(candidates: dict[int, Candidate]) -> None:
+def _merge_duplicates(candidates: dict[Key, Candidate]) -> None:
     """A candidate closed as a duplicate of another candidate gives way to that original.
 
     The original keeps the better of the two scores; the duplicate is dropped and named in the
     original's reason. A duplicate whose original was not retrieved stays as it is.
     """
-    for number in sorted(candidates):
-        candidate = candidates.get(number)
+    for key in sorted(candidates):
+        candidate = candidates.get(key)
         if candidate is None:
             continue
-        original = int(candidate.metadata.get("duplicate_of", 0) or 0)
-        if original and original != number and original in candidates:
+        original = original_of(candidate.metadata)
+        if original and original != key and original in candidates:
             target = candidates[original]
             if candidate.score > target.score:
                 target.score = candidate.score
                 if candidate.shared and not target.shared:
                     target.shared = candidate.shared
-            target.merged.append(number)
-            del candidates[number]
+            target.merged.append(key)
+            del candidates[key]
 
 
 def find_duplicates(
     retriever: Retriever, title: str, body: str, *, exclude_number: int | None = None,
     k: int = 3, threshold: float | None = None, where: dict[str, Any] | None = None,
     boilerplate: Boilerplate | None = None, calibration: Calibration | None = None,
+    exclude_repo: str | None = None,
 ) -> list[DuplicateSuggestion]:
     """Up to k past issues/PRs that likely report the same problem, best first.
 
@@ -390,7 +421,8 @@ def find_duplicates(
     cut = cal.threshold if threshold is None else threshold
     depth = max(retriever.candidates, 3 * k)
     ranked = score_candidates(retriever, title, body, exclude_number=exclude_number, where=where,
-                              depth=depth, calibration=cal, boilerplate=boilerplate)
+                              depth=depth, calibration=cal, boilerplate=boilerplate,
+                              exclude_repo=exclude_repo)
     chosen = [c for c in ranked if c.score >= cut][:k]
     if not chosen:
         return []
@@ -399,7 +431,7 @@ def find_duplicates(
     query = issue_query(title, body, plate)
     return [
         DuplicateSuggestion(
-            number=c.number, title=str(c.metadata.get("title", ""))[:200],
+            number=c.number, repo=c.repo, title=str(c.metadata.get("title", ""))[:200],
             url=str(c.metadata.get("url", "")), state=str(c.metadata.get("state", "")),
             score=round(min(1.0, max(0.0, c.score)), 4),
             reason=_reason(query, title, c, stats, plate), evidence=c.shared.evidence,
@@ -454,8 +486,8 @@ def calibration_of(w: Sequence[float], threshold: float, source: str) -> Calibra
 class FitQuery:
     """One query of a fit: its candidates' features and the numbers of its true originals."""
 
-    gold: set[int]
-    candidates: list[tuple[int, list[float]]]
+    gold: set[Any]  # the (repo, number) keys of its true originals
+    candidates: list[tuple[Any, list[float]]]
 
 
 def precision_at(queries: Sequence[FitQuery], cal: Calibration, threshold: float
@@ -506,26 +538,27 @@ _PROJECT_LOCK = threading.Lock()
 _STATE_KEY = "duplicate_calibration"
 
 
-def duplicate_pairs(retriever: Retriever) -> list[tuple[int, int]]:
-    """(duplicate, original) pairs of the index: issues closed as a duplicate of an indexed one."""
+def duplicate_pairs(retriever: Retriever) -> list[tuple[Key, Key]]:
+    """(duplicate, original) pairs of the index, as (repo, number) keys: issues closed as a
+    duplicate of an indexed one (in any of the project's repos)."""
     issues = _stats(retriever).issues
-    return sorted((n, i["duplicate_of"]) for n, i in issues.items()
-                  if i["duplicate_of"] and i["duplicate_of"] != n and i["duplicate_of"] in issues)
+    return sorted((k, i["duplicate_of"]) for k, i in issues.items()
+                  if i["duplicate_of"] and i["duplicate_of"] != k and i["duplicate_of"] in issues)
 
 
-def _fit_queries(retriever: Retriever, numbers: Sequence[int], gold: dict[int, set[int]],
+def _fit_queries(retriever: Retriever, keys: Sequence[Key], gold: dict[Key, set[Key]],
                  boilerplate: Boilerplate | None) -> list[FitQuery]:
     issues = _stats(retriever).issues
     queries = []
-    for number in numbers:
-        issue = issues[number]
-        found = score_candidates(retriever, issue["title"], issue["body"], exclude_number=number,
-                                 calibration=FEATURES_ONLY, boilerplate=boilerplate)
+    for key in keys:
+        issue = issues[key]
+        found = score_candidates(retriever, issue["title"], issue["body"], exclude_number=key[1],
+                                 exclude_repo=key[0], calibration=FEATURES_ONLY,
+                                 boilerplate=boilerplate)
         when = issue["created_at"]
         earlier = [c for c in found if not when or not c.metadata.get("created_at")
                    or str(c.metadata["created_at"]) < when]
-        queries.append(FitQuery(gold.get(number, set()),
-                                [(c.number, c.features) for c in earlier]))
+        queries.append(FitQuery(gold.get(key, set()), [(c.key, c.features) for c in earlier]))
     return queries
 
 
@@ -569,9 +602,9 @@ def _stored(retriever: Retriever, key: str) -> Calibration | None:
         return None
 
 
-def _fit_project(retriever: Retriever, pairs: list[tuple[int, int]], default: Calibration,
+def _fit_project(retriever: Retriever, pairs: list[tuple[Key, Key]], default: Calibration,
                  boilerplate: Boilerplate | None) -> Calibration:
-    gold: dict[int, set[int]] = {}
+    gold: dict[Key, set[Key]] = {}
     for duplicate, original in pairs:
         gold.setdefault(duplicate, set()).add(original)
     issues = _stats(retriever).issues

@@ -28,6 +28,10 @@ class DuplicateSuggestion(BaseModel):
     """A past issue or PR that may report the same problem (only from retrieved candidates)."""
 
     number: int
+    repo: str = Field("", description="Its repo (owner/name, or FORGE:owner/name) when the "
+                      "project has several; empty in indexes that do not record it.")
+    ref: str = Field("", description="How the reply names it: #N in the issue's own repo, "
+                     "owner/name#N in another.")
     title: str
     url: str
     state: str = ""
@@ -55,6 +59,8 @@ class PastAnswer(BaseModel):
     """A maintainer's answer on a similar past issue, quoted with its link."""
 
     number: int
+    repo: str = ""
+    ref: str = Field("", description="#N, or owner/name#N for another repo's issue.")
     title: str
     url: str
     author: str

@@ -43,7 +43,7 @@ _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w)")
 TEXTS = {
     "en": {
         "opening": "Thanks for opening this issue.",
-        "past": "A similar problem came up in #{number} ({title}); a maintainer answered "
+        "past": "A similar problem came up in {ref} ({title}); a maintainer answered "
                 "there:",
         "doc": "The documentation ([{label}]({url})) says:",
         "missing": "To help us look into it, could you add:",
@@ -56,7 +56,7 @@ TEXTS = {
     },
     "zh": {
         "opening": "感谢提交这个 issue。",
-        "past": "#{number}（{title}）中出现过类似的问题，维护者当时的回答是：",
+        "past": "{ref}（{title}）中出现过类似的问题，维护者当时的回答是：",
         "doc": "文档（[{label}]({url})）中写道：",
         "missing": "为了便于排查，能否补充以下信息：",
         "duplicates": "这可能与以下 issue 是同一个问题：",
@@ -245,7 +245,7 @@ def assemble(
     else:
         pieces.append(ReplyPiece(kind="opening", text=words["opening"]))
     if past is not None:
-        intro = words["past"].format(number=past.number, title=_title(past.title))
+        intro = words["past"].format(ref=past.ref or f"#{past.number}", title=_title(past.title))
         pieces.append(ReplyPiece(kind="past_answer", text=f"{intro}\n\n{_blockquote(past.quote)}",
                                  source=past.url))
     if doc_quote is not None:
@@ -255,7 +255,7 @@ def assemble(
                                  source=doc.url, by_model=True))
     if duplicates:
         pieces.append(ReplyPiece(kind="duplicate", text=words["duplicates"] + "\n\n" + "\n".join(
-            f"- #{d.number} {_title(d.title)}" for d in duplicates)))
+            f"- {d.ref or f'#{d.number}'} {_title(d.title)}" for d in duplicates)))
     if missing:
         pieces.append(ReplyPiece(kind="missing", text=words["missing"] + "\n\n" + "\n".join(
             f"- {m.question}" for m in missing)))

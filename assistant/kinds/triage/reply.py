@@ -275,7 +275,7 @@ def reply_markdown(
         parts.append(_MISSING[language] + "\n\n" + "\n".join(f"- {m.question}" for m in missing))
     if duplicates:
         parts.append(_DUPLICATES[language] + "\n\n" + "\n".join(
-            f"- #{d.number} {d.title}" for d in duplicates))
+            f"- {d.ref or f'#{d.number}'} {d.title}" for d in duplicates))
     cited = [d for d in docs if d.cited]
     if cited:
         lines = []
