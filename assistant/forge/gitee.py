@@ -122,8 +122,7 @@ class GiteeSource:
                                  fix="check gitee.api_url")
             if items:
                 yield [as_github_issue(i, roles) for i in items if isinstance(i, dict)]
-            total = int(response.headers.get("total_page", "0") or 0)
-            if not items or len(items) < PER_PAGE or (total and page >= total):
+            if _last_page(response, page, items):
                 return
             page += 1
 
@@ -131,11 +130,11 @@ class GiteeSource:
         roles = self._roles(repo)
         page = 1
         while True:
-            items = self._rest.get(f"/repos/{repo}/issues/{gitee_ident(number)}/comments",
-                                   page=page, per_page=PER_PAGE).json()
-            items = items if isinstance(items, list) else []
+            response = self._rest.get(f"/repos/{repo}/issues/{gitee_ident(number)}/comments",
+                                      page=page, per_page=PER_PAGE)
+            items = response.json() if isinstance(response.json(), list) else []
             yield from (as_github_comment(c, roles) for c in items if isinstance(c, dict))
-            if len(items) < PER_PAGE:
+            if _last_page(response, page, items):
                 return
             page += 1
 
@@ -182,15 +181,15 @@ class GiteeForge:
         login = self.own_login(hold).lower()
         page = 1
         while True:
-            items = self._rest.request(
+            response = self._rest.request(
                 "GET", f"/repos/{repo}/issues/{gitee_ident(number)}/comments",
-                params={"page": page, "per_page": PER_PAGE}, hold=hold).json()
-            items = items if isinstance(items, list) else []
+                params={"page": page, "per_page": PER_PAGE}, hold=hold)
+            items = response.json() if isinstance(response.json(), list) else []
             for comment in items:
                 author = str(((comment or {}).get("user") or {}).get("login", "")).lower()
                 if author == login and marker in str(comment.get("body") or ""):
                     return comment
-            if len(items) < PER_PAGE:
+            if _last_page(response, page, items):
                 return None
             page += 1
 
@@ -226,6 +225,12 @@ class GiteeForge:
 
     def close(self) -> None:
         self._rest.close()
+
+
+def _last_page(response: Any, page: int, items: list[Any]) -> bool:
+    """Gitee says how many pages there are (``total_page``); without it, a short page ends."""
+    total = int(response.headers.get("total_page", "0") or 0)
+    return not items or (total and page >= total) or (not total and len(items) < PER_PAGE)
 
 
 def _published(comment: Any, *, created: bool) -> PublishedComment:

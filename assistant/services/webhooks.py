@@ -6,12 +6,15 @@ tag) asks for release notes. What each project reacts to is ``projects.<name>.tr
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from assistant.context import AppContext
 from assistant.drafting.engine import request_draft
@@ -95,15 +98,88 @@ def handle_event(ctx: AppContext, event: str, payload: dict[str, Any]) -> Outcom
     return Outcome("ignored", f"{event}.{action or ''} does not trigger drafts".replace(". ", " "))
 
 
+GITEE_MAX_AGE_S = 3600.0  # a signed Gitee delivery older than this is refused (replays)
+
+
+def gitee_signature_ok(secret: str, timestamp: str | None, token: str | None,
+                       now: float | None = None) -> bool:
+    """Gitee's signature mode: ``X-Gitee-Token`` is base64(HMAC-SHA256(key, "<timestamp>\\n<key>"))
+    (URL-encoded or not), ``X-Gitee-Timestamp`` in milliseconds and recent; constant time."""
+    if not timestamp or not token or not timestamp.isdigit():
+        return False
+    age = (now if now is not None else time.time()) - int(timestamp) / 1000
+    if abs(age) > GITEE_MAX_AGE_S:
+        return False
+    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    expected = base64.b64encode(digest)
+    return hmac.compare_digest(expected, unquote(token.strip()).encode())
+
+
+def gitlab_token_ok(secret: str, token: str | None) -> bool:
+    """GitLab sends the webhook's secret token as is in ``X-Gitlab-Token``; constant time."""
+    return bool(token) and hmac.compare_digest(secret.encode(), (token or "").encode())
+
+
+def handle_forge_event(ctx: AppContext, forge: str, event: str, payload: dict[str, Any]
+                       ) -> Outcome:
+    """A Gitee or GitLab event: an opened issue queues a triage draft for the project one of
+    whose repos it is in; anything else is ignored with the reason."""
+    from assistant.forge import gitee, gitlab
+    from assistant.repos import RepoRef, project_for_repo
+
+    repository = payload.get("repository") or payload.get("project") or {}
+    name = str(repository.get("path_with_namespace") or repository.get("full_name") or "") \
+        if isinstance(repository, dict) else ""
+    try:
+        ref = RepoRef.parse(f"{forge}:{name}")
+    except InvalidInput:
+        return Outcome("ignored", f"no repository in the {forge} event")
+    project = project_for_repo(ctx.settings, ref)
+    if project is None:
+        return Outcome("ignored", f"repository {ref} is not a configured project")
+    if forge == "gitee":
+        data, action = payload.get("issue"), payload.get("action")
+        opened = event == "Issue Hook" and action == "open"
+        convert = gitee.as_github_issue
+    else:
+        data = payload.get("object_attributes")
+        action = data.get("action") if isinstance(data, dict) else None
+        opened = event == "Issue Hook" and payload.get("object_kind") == "issue" and \
+            action == "open"
+        if isinstance(data, dict):
+            data = {**data, "author": payload.get("user") or {}, "web_url": data.get("url"),
+                    "labels": [lb.get("title") for lb in payload.get("labels") or []
+                               if isinstance(lb, dict)]}
+        convert = gitlab.as_github_issue
+    if not opened:
+        return Outcome("ignored", f"{event} {action or ''} does not trigger drafts".strip())
+    if not ctx.settings.project_settings(project).triggers.issues_opened:
+        return Outcome("ignored", f"{project}: opened issues do not trigger drafts")
+    if not isinstance(data, dict):
+        raise InvalidInput(f"A {forge} issue event without its issue.", fix="check the sender")
+    try:
+        shaped = convert(data, {})
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"The {forge} issue in the event is malformed ({exc}).",
+                           fix="check the sender") from None
+    issue = issue_from_json(shaped, f"the {forge} event's issue").model_copy(
+        update={"repo": ref.key})
+    record = request_draft(ctx, DraftKind.TRIAGE, issue, project=project,
+                           requested_by=f"{forge}-webhook",
+                           dedupe_key=f"{ref.key}#{issue.number}:opened")
+    return Outcome("queued", f"triage draft for {ref}#{issue.number}", record.id)
+
+
 def receive(ctx: AppContext, queue: Queue, deliveries: DeliveryStore, event: str,
-            delivery: str, payload: dict[str, Any]) -> Outcome:
+            delivery: str, payload: dict[str, Any], forge: str = "github") -> Outcome:
     """Act on a verified delivery once: a redelivery answers ``duplicate``; a failure forgets
     the delivery (GitHub may send it again); a queued draft is enqueued, or left to the
     workers' sweep when the queue is down."""
     if not deliveries.first_time(delivery, event):
         return Outcome("duplicate", "delivery already handled")
     try:
-        outcome = handle_event(ctx, event, payload)
+        outcome = handle_event(ctx, event, payload) if forge == "github" else \
+            handle_forge_event(ctx, forge, event, payload)
     except Exception:
         deliveries.forget(delivery)
         raise

@@ -153,8 +153,14 @@ def original_of(meta: dict[str, Any]) -> Key | None:
 
 
 def issue_ref(repo: str, number: int, home: str | None) -> str:
-    """``#N`` for an issue of the ``home`` repo, ``owner/name#N`` for another repo's."""
-    return f"#{number}" if not repo or repo == home else f"{repo}#{number}"
+    """``#N`` for an issue of the ``home`` repo, ``owner/name#N`` for another repo's (Gitee's
+    issues by their own ident, ``#I4ABCD``)."""
+    shown = number
+    if repo.startswith("gitee:") or (not repo and (home or "").startswith("gitee:")):
+        from assistant.forge.gitee import gitee_ident
+
+        shown = gitee_ident(number)
+    return f"#{shown}" if not repo or repo == home else f"{repo}#{shown}"
 
 
 # ------------------------------------------------------------------------------ index statistics
