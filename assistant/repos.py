@@ -113,8 +113,4 @@ def repo_key_for(settings: Settings, project: str, repo: str | None) -> str:
 
 def project_for_repo(settings: Settings, repo: RepoRef) -> str | None:
     """The configured project one of whose repos is ``repo`` (names compared case-insensitively)."""
-    for name, project in settings.projects.items():
-        for ref in project_repos(project):
-            if ref.forge == repo.forge and ref.name.lower() == repo.name.lower():
-                return name
-    return None
+    return settings.project_for_repo(repo.key)

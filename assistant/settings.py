@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from assistant.errors import ConfigError, InvalidInput
+from assistant.errors import ConfigError
 
 PROFILES = ("demo", "test")
 MIN_WEBHOOK_SECRET = 16
@@ -457,13 +457,17 @@ class Settings(BaseSettings):
 
     def project_for_repo(self, repo: str) -> str | None:
         """The configured project one of whose repos is ``repo`` (``owner/name`` on GitHub or
-        ``FORGE:owner/name``), compared case-insensitively."""
-        from assistant.repos import RepoRef, project_for_repo
+        ``FORGE:owner/name``), names compared case-insensitively."""
+        def split(text: str, default: str) -> tuple[str, str]:
+            forge, sep, name = text.strip().partition(":")
+            return (forge, name.lower()) if sep else (default, forge.lower())
 
-        try:
-            return project_for_repo(self, RepoRef.parse(repo))
-        except InvalidInput:  # a malformed name belongs to no project
-            return None
+        wanted = split(repo, "github")
+        for name, project in self.projects.items():
+            for entry in ([project.repo] if project.repo else []) + list(project.repos):
+                if split(entry, project.forge) == wanted:
+                    return name
+        return None
 
     def project_settings(self, name: str | None = None) -> ProjectSettings:
         """The configuration of a project (an empty one when it is not configured)."""
