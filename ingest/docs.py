@@ -149,7 +149,9 @@ def _chunks(
         trail = section.trail[1:] if section.trail[:1] == [title] else section.trail
         heading = " > ".join(trail)
         body = f"{title}\n{heading}\n\n{section.text}" if heading else f"{title}\n\n{section.text}"
-        url = (live + (f"#{quote(section.anchor, safe='-._~')}" if section.anchor else "") if live
+        # A site's page title is its header, not an anchored heading: link the page itself.
+        anchor = "" if live and section.trail in ([], [title]) else section.anchor
+        url = (live + (f"#{quote(anchor, safe='-._~')}" if anchor else "") if live
                else citation_url(project_settings, page.full_path, section.anchor, path))
         metadata: Metadata = {
             "source_kind": "doc",
