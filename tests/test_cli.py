@@ -132,7 +132,7 @@ def test_ingest_issues_notes_status_and_search(example_dir: Path, tmp_path: Path
     assert found and all(h["kind"] == "issue" for h in found)
     assert all(h["url"].startswith("https://github.com/example-org/kvlite/issues/") for h in found)
     assert {"rrf", "bm25"} <= set(found[0]["scores"]) or {"rrf", "dense"} <= set(found[0]["scores"])
-    _one_line_error(devrel("ingest", "issues", data_dir=tmp_path), "Give either JSON files")
+    _one_line_error(devrel("ingest", "issues", data_dir=tmp_path), "Give JSON files or --repo")
     bad = tmp_path / "bad.json"
     bad.write_text('[{"number": 1, "title": "x"')
     _one_line_error(devrel("ingest", "issues", str(bad), data_dir=tmp_path), "not valid JSON")

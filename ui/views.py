@@ -107,7 +107,8 @@ def draft_meta(record: DraftRecord) -> str:
         text += "\n\n**Labels (abstained), best guesses:** " + ", ".join(
             f"{escape(lb['name'])} {lb['confidence']:.2f}" for lb in output["label_candidates"])
     for past in output.get("past_answers") or []:
-        text += (f"\n\n**Past answer quoted:** {link('#' + str(past['number']), past['url'])} "
+        ref = past.get("ref") or f"#{past['number']}"
+        text += (f"\n\n**Past answer quoted:** {link(ref, past['url'])} "
                  f"{escape(past['title'][:80])} (similarity {past['score']:.2f})")
     if output.get("confidence_evidence"):
         text += "\n\n**Confidence from:** " + ", ".join(
@@ -138,7 +139,7 @@ def label_choices(record: DraftRecord, content: DraftContent) -> list[tuple[str,
 
 def duplicate_choices(record: DraftRecord) -> list[tuple[str, int]]:
     output = record.output or {}
-    return [(f"#{d['number']} {d['title'][:60]} ({d['score']:.2f}"
+    return [(f"{d.get('ref') or '#' + str(d['number'])} {d['title'][:60]} ({d['score']:.2f}"
              + (", likely duplicate)" if key == "duplicates" else ", related)"), d["number"])
             for key in ("duplicates", "related") for d in output.get(key, [])]
 

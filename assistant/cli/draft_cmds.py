@@ -60,13 +60,16 @@ def render_draft(record: DraftRecord, revision: RevisionRecord | None = None) ->
         lines.append("**Labels:** the classifier abstained" + (f" (best: {best})" if best
                                                                else "") + "\n")
     for dup in output.get("duplicates") or []:
-        lines.append(f"**Likely duplicate:** #{dup['number']} {dup['title']} "
+        lines.append(f"**Likely duplicate:** {dup.get('ref') or '#' + str(dup['number'])} "
+                     f"{dup['title']} "
                      f"({dup['score']:.2f}: {dup['reason']})\n")
     for past in output.get("past_answers") or []:
-        lines.append(f"**Past answer:** #{past['number']} {past['title']} "
+        lines.append(f"**Past answer:** {past.get('ref') or '#' + str(past['number'])} "
+                     f"{past['title']} "
                      f"({past['score']:.2f}, by {past['author']})\n")
     for dup in output.get("related") or []:
-        lines.append(f"**Related:** #{dup['number']} {dup['title']} ({dup['score']:.2f}: "
+        lines.append(f"**Related:** {dup.get('ref') or '#' + str(dup['number'])} "
+                     f"{dup['title']} ({dup['score']:.2f}: "
                      f"{dup['reason']})\n")
     if output.get("reply_needed", True):
         lines.append("---\n\n" + output.get("reply_markdown", ""))
