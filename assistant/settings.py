@@ -38,6 +38,10 @@ class LLMSettings(BaseModel):
     )
     n_ctx: int = Field(4096, ge=512, description="Context window of the local model.")
     n_threads: int | None = Field(None, ge=1, description="CPU threads; default: all cores.")
+    extra_buffers: Literal["auto", "on", "off"] = Field(
+        "auto", description="llama.cpp's extra CPU buffer types (weight repacking, AMX): auto "
+        "turns them off on CPUs with AMX, where llama-cpp-python 0.3.36 crashes on the first "
+        "token with them, and on elsewhere.")
     max_tokens: int = Field(320, ge=16, description="Upper bound on generated tokens per call.")
     temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature.")
     seed: int = Field(42, description="Sampling seed for reproducible local drafts.")

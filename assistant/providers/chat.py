@@ -38,7 +38,7 @@ def chat_model_name(model: BaseChatModel) -> str:
 
 
 def _local(settings: Settings, progress: Progress | None) -> BaseChatModel:
-    from assistant.providers.llama_chat import LlamaCppChat
+    from assistant.providers.llama_chat import LlamaCppChat, use_extra_buffers
 
     llm = settings.llm
     if llm.model_path is not None:
@@ -54,6 +54,7 @@ def _local(settings: Settings, progress: Progress | None) -> BaseChatModel:
         max_tokens=llm.max_tokens,
         temperature=llm.temperature,
         seed=llm.seed,
+        extra_buffers=use_extra_buffers(llm.extra_buffers),
     )
 
 

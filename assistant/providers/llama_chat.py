@@ -16,13 +16,30 @@ from pydantic import ConfigDict, PrivateAttr
 from assistant.errors import ModelFileError, ProviderUnavailable
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
-_LOADED: dict[tuple[str, int, int], Any] = {}
+_LOADED: dict[tuple[str, int, int, bool], Any] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def load_llama(path: Path, n_ctx: int, n_threads: int, seed: int) -> Any:
-    """Load (once per process) a GGUF with llama.cpp."""
-    key = (str(path), n_ctx, n_threads)
+def cpu_has_amx() -> bool:
+    """Whether the CPU advertises AMX tiles (Linux ``/proc/cpuinfo``)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            return any(line.startswith("flags") and " amx_tile" in line for line in info)
+    except OSError:
+        return False
+
+
+def use_extra_buffers(setting: str) -> bool:
+    """``llm.extra_buffers``: on, off, or auto (off where AMX is advertised)."""
+    return setting == "on" or (setting == "auto" and not cpu_has_amx())
+
+
+def load_llama(path: Path, n_ctx: int, n_threads: int, seed: int,
+               extra_buffers: bool = True) -> Any:
+    """Load (once per process) a GGUF with llama.cpp; ``extra_buffers`` False loads it without
+    llama.cpp's extra CPU buffer types (the Llama class has no parameter for that, so the
+    default model parameters it starts from are adjusted while it loads)."""
+    key = (str(path), n_ctx, n_threads, extra_buffers)
     with _LOAD_LOCK:
         if key in _LOADED:
             return _LOADED[key]
@@ -37,6 +54,17 @@ def load_llama(path: Path, n_ctx: int, n_threads: int, seed: int) -> Any:
             raise ModelFileError(
                 f"Model file {path} does not exist.", fix="run `devrel model fetch`"
             )
+        import llama_cpp.llama_cpp as bindings
+
+        defaults = bindings.llama_model_default_params
+
+        def without_extra_buffers() -> Any:
+            params = defaults()
+            params.use_extra_bufts = False
+            return params
+
+        if not extra_buffers:
+            bindings.llama_model_default_params = without_extra_buffers
         try:
             llama = Llama(
                 model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False
@@ -46,6 +74,8 @@ def load_llama(path: Path, n_ctx: int, n_threads: int, seed: int) -> Any:
                 f"llama.cpp could not load {path.name}: {exc}",
                 fix="check it is a GGUF model (`devrel model fetch` rebuilds the default)",
             ) from None
+        finally:
+            bindings.llama_model_default_params = defaults
         _LOADED[key] = llama
         return llama
 
@@ -62,6 +92,7 @@ class LlamaCppChat(BaseChatModel):
     max_tokens: int = 320
     temperature: float = 0.2
     seed: int = 42
+    extra_buffers: bool = True
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
@@ -73,7 +104,8 @@ class LlamaCppChat(BaseChatModel):
         return {"model_name": self.model_name, "n_ctx": self.n_ctx}
 
     def _client(self) -> Any:
-        return load_llama(self.model_path, self.n_ctx, self.n_threads, self.seed)
+        return load_llama(self.model_path, self.n_ctx, self.n_threads, self.seed,
+                          self.extra_buffers)
 
     def _request(self, messages: list[BaseMessage], stop: list[str] | None, **kw: Any) -> dict:
         return {
