@@ -124,3 +124,13 @@ def test_concurrent_processes_assemble_once(slice_root: Path, tmp_path: Path) ->
             lambda _: ensure_model_file(model, tmp_path / "models", note=notes.append), range(4)))
     assert len(set(paths)) == 1 and paths[0].read_bytes().startswith(b"GGUF")
     assert len(notes) == 1
+
+
+def test_extra_buffers_are_off_where_the_cpu_advertises_amx(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.providers import llama_chat
+
+    assert llama_chat.use_extra_buffers("on") and not llama_chat.use_extra_buffers("off")
+    monkeypatch.setattr(llama_chat, "cpu_has_amx", lambda: True)
+    assert not llama_chat.use_extra_buffers("auto")
+    monkeypatch.setattr(llama_chat, "cpu_has_amx", lambda: False)
+    assert llama_chat.use_extra_buffers("auto")
