@@ -15,9 +15,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from assistant.errors import ConfigError, ForgeError, InvalidInput
-from assistant.forge.client import GitHubClient, Hold
+from assistant.forge.client import Hold
 from assistant.forge.github import PublishedComment
-from assistant.forge.rest import RestClient, Wait, post_once
+from assistant.forge.rest import RestClient, RestForge, Wait
 from assistant.forge.shapes import IssueInput, issue_from_json
 from assistant.settings import Settings
 
@@ -142,23 +142,18 @@ class GiteeSource:
         self._rest.close()
 
 
-class GiteeForge:
+class GiteeForge(RestForge):
     """The ``Forge`` interface on Gitee; a comment is published once per marker."""
 
+    name, prefix = "Gitee", "gitee"
+
     def __init__(self, settings: Settings, **options: Any) -> None:
+        super().__init__(_client(settings, **options), _token(settings))
         self._settings = settings
-        self._rest = _client(settings, **options)
         self._login: str | None = None
 
-    @property
-    def client(self) -> GitHubClient:
-        raise ConfigError("Release notes from a range of tags read GitHub's API only.",
-                          fix="use a local clone (projects.<p>.sources.git)")
-
-    def _require_token(self, action: str) -> None:
-        if not _token(self._settings):
-            raise ForgeError(f"Cannot {action}: no Gitee token is configured.",
-                             fix="set DEVREL_GITEE__TOKEN or GITEE_TOKEN")
+    def _comments_path(self, repo: str, number: int) -> str:
+        return f"/repos/{repo}/issues/{gitee_ident(number)}/comments"
 
     def get_issue(self, repo: str, number: int) -> IssueInput:
         data = self._rest.get(f"/repos/{repo}/issues/{gitee_ident(number)}").json()
@@ -193,25 +188,6 @@ class GiteeForge:
                 return None
             page += 1
 
-    def find_comment(self, repo: str, number: int, marker: str) -> PublishedComment | None:
-        found = self._find(repo, number, marker)
-        return _published(found, created=True) if found else None
-
-    def publish_comment(self, repo: str, number: int, body: str, marker: str,
-                        hold: Hold | None = None) -> PublishedComment:
-        """Post once per marker: a comment of the own account carrying it is returned instead;
-        after an uncertain failure the marker is looked for before any second post."""
-        if not marker.strip():
-            raise InvalidInput("A comment needs a marker to be published once.",
-                               fix="pass a marker")
-        self._require_token(f"comment on gitee:{repo}")
-        if found := self._find(repo, number, marker, hold):
-            return _published(found, created=False)
-        path = f"/repos/{repo}/issues/{gitee_ident(number)}/comments"
-        return post_once(lambda: self._rest.request(
-            "POST", path, json={"body": f"{body}\n\n{marker}"}, hold=hold, retry=False).json(),
-            lambda: self._find(repo, number, marker, hold), _published, "Gitee")
-
     def add_labels(self, repo: str, number: int, labels: list[str],
                    hold: Hold | None = None) -> list[str]:
         if not labels:
@@ -223,18 +199,15 @@ class GiteeForge:
         return [str(lb.get("name")) for lb in data if isinstance(lb, dict)] \
             if isinstance(data, list) else list(labels)
 
-    def close(self) -> None:
-        self._rest.close()
+    def _published(self, repo: str, number: int, comment: Any, *, created: bool
+                   ) -> PublishedComment:
+        if not isinstance(comment, dict) or not isinstance(comment.get("id"), int):
+            raise ForgeError("Gitee did not answer with a comment.", fix="check gitee.api_url")
+        return PublishedComment(id=comment["id"], url=str(comment.get("html_url") or ""),
+                                created=created)
 
 
 def _last_page(response: Any, page: int, items: list[Any]) -> bool:
     """Gitee says how many pages there are (``total_page``); without it, a short page ends."""
     total = int(response.headers.get("total_page", "0") or 0)
     return not items or (total and page >= total) or (not total and len(items) < PER_PAGE)
-
-
-def _published(comment: Any, *, created: bool) -> PublishedComment:
-    if not isinstance(comment, dict) or not isinstance(comment.get("id"), int):
-        raise ForgeError("Gitee did not answer with a comment.", fix="check gitee.api_url")
-    return PublishedComment(id=comment["id"], url=str(comment.get("html_url") or ""),
-                            created=created)

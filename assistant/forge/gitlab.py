@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import quote
 
 from assistant.errors import ConfigError, ForgeError, InvalidInput
-from assistant.forge.client import GitHubClient, Hold
+from assistant.forge.client import Hold
 from assistant.forge.github import PublishedComment
-from assistant.forge.rest import RestClient, Wait, post_once
+from assistant.forge.rest import RestClient, RestForge, Wait
 from assistant.forge.shapes import IssueInput, issue_from_json
 from assistant.settings import Settings
 
@@ -136,23 +136,18 @@ class GitLabSource:
         self._rest.close()
 
 
-class GitLabForge:
+class GitLabForge(RestForge):
     """The ``Forge`` interface on GitLab; a note is published once per marker."""
 
+    name, prefix = "GitLab", "gitlab"
+
     def __init__(self, settings: Settings, **options: Any) -> None:
+        super().__init__(_client(settings, **options), _token(settings))
         self._settings = settings
-        self._rest = _client(settings, **options)
         self._user: str | None = None
 
-    @property
-    def client(self) -> GitHubClient:
-        raise ConfigError("Release notes from a range of tags read GitHub's API only.",
-                          fix="use a local clone (projects.<p>.sources.git)")
-
-    def _require_token(self, action: str) -> None:
-        if not _token(self._settings):
-            raise ForgeError(f"Cannot {action}: no GitLab token is configured.",
-                             fix="set DEVREL_GITLAB__TOKEN or GITLAB_TOKEN")
+    def _comments_path(self, repo: str, number: int) -> str:
+        return f"{project_path(repo)}/issues/{number}/notes"
 
     def get_issue(self, repo: str, number: int) -> IssueInput:
         data = self._rest.get(f"{project_path(repo)}/issues/{number}").json()
@@ -182,10 +177,6 @@ class GitLabForge:
                     return note
         return None
 
-    def find_comment(self, repo: str, number: int, marker: str) -> PublishedComment | None:
-        found = self._find(repo, number, marker)
-        return self._published(repo, number, found, created=True) if found else None
-
     def _published(self, repo: str, number: int, note: Any, *, created: bool
                    ) -> PublishedComment:
         if not isinstance(note, dict) or not isinstance(note.get("id"), int):
@@ -193,23 +184,6 @@ class GitLabForge:
         base = self._settings.gitlab.api_url.split("/api/v4")[0]
         return PublishedComment(id=note["id"], created=created,
                                 url=f"{base}/{repo}/-/issues/{number}#note_{note['id']}")
-
-    def publish_comment(self, repo: str, number: int, body: str, marker: str,
-                        hold: Hold | None = None) -> PublishedComment:
-        """Post once per marker (see ``GiteeForge.publish_comment``)."""
-        if not marker.strip():
-            raise InvalidInput("A comment needs a marker to be published once.",
-                               fix="pass a marker")
-        self._require_token(f"comment on gitlab:{repo}#{number}")
-        if found := self._find(repo, number, marker, hold):
-            return self._published(repo, number, found, created=False)
-        path = f"{project_path(repo)}/issues/{number}/notes"
-        return post_once(
-            lambda: self._rest.request("POST", path, json={"body": f"{body}\n\n{marker}"},
-                                       hold=hold, retry=False).json(),
-            lambda: self._find(repo, number, marker, hold),
-            lambda note, created: self._published(repo, number, note, created=created),
-            "GitLab")
 
     def add_labels(self, repo: str, number: int, labels: list[str],
                    hold: Hold | None = None) -> list[str]:
@@ -220,6 +194,3 @@ class GitLabForge:
                                   json={"add_labels": ",".join(labels)}, hold=hold).json()
         found = data.get("labels") if isinstance(data, dict) else None
         return [str(x) for x in found] if isinstance(found, list) else list(labels)
-
-    def close(self) -> None:
-        self._rest.close()

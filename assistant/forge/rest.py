@@ -17,7 +17,8 @@ from assistant.errors import (
     InvalidInput,
     ProviderUnavailable,
 )
-from assistant.forge.client import Hold
+from assistant.forge.client import GitHubClient, Hold
+from assistant.forge.github import PublishedComment
 
 RETRIES = 4
 Wait = Callable[[float, str], None]
@@ -129,3 +130,63 @@ def post_once(post: Callable[[], Any], find: Callable[[], Any | None],
                 return published(found, created=True)
     raise ForgeError(f"{name} kept failing to take the comment ({last}).",
                      fix="publish again: what was posted is found, not posted twice")
+
+
+class RestForge:
+    """What the Gitee and GitLab forges share: the token check, publishing once per marker
+    (the own account's comment carrying it is looked for first, and after any failure whose
+    outcome is unknown), and no release-notes client. Subclasses say where comments are."""
+
+    name = ""  # Gitee, GitLab
+    prefix = ""  # gitee, gitlab
+
+    def __init__(self, rest: RestClient, token: str) -> None:
+        self._rest = rest
+        self._token = token
+
+    @property
+    def client(self) -> GitHubClient:
+        raise ConfigError("Release notes from a range of tags read GitHub's API only.",
+                          fix="use a local clone (projects.<p>.sources.git)")
+
+    def _require_token(self, action: str) -> None:
+        if not self._token:
+            raise ForgeError(f"Cannot {action}: no {self.name} token is configured.",
+                             fix=f"set DEVREL_{self.prefix.upper()}__TOKEN or "
+                             f"{self.prefix.upper()}_TOKEN")
+
+    def _comments_path(self, repo: str, number: int) -> str:
+        raise NotImplementedError
+
+    def _find(self, repo: str, number: int, marker: str, hold: Hold | None = None
+              ) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def _published(self, repo: str, number: int, comment: Any, *, created: bool
+                   ) -> PublishedComment:
+        raise NotImplementedError
+
+    def find_comment(self, repo: str, number: int, marker: str) -> PublishedComment | None:
+        """The own account's comment carrying ``marker``, if one was posted."""
+        found = self._find(repo, number, marker)
+        return self._published(repo, number, found, created=True) if found else None
+
+    def publish_comment(self, repo: str, number: int, body: str, marker: str,
+                        hold: Hold | None = None) -> PublishedComment:
+        """Post ``body`` and ``marker`` once per marker (``created`` False when found)."""
+        if not marker.strip():
+            raise InvalidInput("A comment needs a marker to be published once.",
+                               fix="pass a marker")
+        self._require_token(f"comment on {self.prefix}:{repo}")
+        if found := self._find(repo, number, marker, hold):
+            return self._published(repo, number, found, created=False)
+        path = self._comments_path(repo, number)
+        return post_once(
+            lambda: self._rest.request("POST", path, json={"body": f"{body}\n\n{marker}"},
+                                       hold=hold, retry=False).json(),
+            lambda: self._find(repo, number, marker, hold),
+            lambda comment, created: self._published(repo, number, comment, created=created),
+            self.name)
+
+    def close(self) -> None:
+        self._rest.close()
