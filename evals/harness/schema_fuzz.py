@@ -94,7 +94,8 @@ def _closed_port() -> int:
 
 def fuzz_settings(data_dir: Path) -> Settings:
     """Test-profile settings for a fuzzed API: no rate limit in the way, no waiting for a worker
-    that does not run (``?wait=true`` answers 202 at once), a webhook secret, no real GitHub."""
+    that does not run (``?wait=true`` answers 202 at once), webhook secrets (GitHub, Gitee,
+    GitLab), no real forge."""
     saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("DEVREL_")}
     try:
         return get_settings(
@@ -103,6 +104,10 @@ def fuzz_settings(data_dir: Path) -> Settings:
                  "webhook_secret": WEBHOOK_SECRET},
             github={"api_url": f"http://127.0.0.1:{_closed_port()}", "token": "ghp_fuzz",
                     "timeout_s": 2.0, "max_wait_s": 0.0},
+            gitee={"api_url": f"http://127.0.0.1:{_closed_port()}/api/v5",
+                   "webhook_secret": WEBHOOK_SECRET, "timeout_s": 2.0, "max_wait_s": 0.0},
+            gitlab={"api_url": f"http://127.0.0.1:{_closed_port()}/api/v4",
+                    "webhook_token": WEBHOOK_SECRET, "timeout_s": 2.0, "max_wait_s": 0.0},
         )
     finally:
         os.environ.update(saved)
