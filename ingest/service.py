@@ -90,11 +90,12 @@ def ingest_docs(
 
     A checkout with a Docusaurus, MkDocs or Sphinx config (or ``docs_site.roots`` in the
     project config) is read in one go: every root, each with its language and live URLs.
-    ``repo_path`` (where a plain folder sits in the repo) turns detection off.
+    ``repo_path`` (where a plain folder sits in the repo) is used when no site is found
+    (``docs_site.generator: none`` turns detection off).
     """
     _check_folder(root, "a docs folder or a docs site's checkout")
     project = settings.project_settings(index.project)
-    base, site = (root.resolve(), None) if repo_path else find_site(root, project.docs_site)
+    base, site = find_site(root, project.docs_site)
     source = f"docs:{root.resolve()}"
     existing = source_entries(index, source)
     scan = scan_docs(

@@ -133,3 +133,32 @@ def test_init_on_a_real_docs_site_writes_its_roots_and_site(tmp_path: Path) -> N
     site = settings.project_settings("typer").docs_site
     assert (site.generator, site.site_url) == ("mkdocs", "https://typer.tiangolo.com")
     assert [(r.path, r.language) for r in site.roots] == [("docs", "en")]
+
+    from assistant.context import AppContext
+    from ingest.service import ingest_docs
+
+    ctx = AppContext(settings)  # the docs step of `devrel sync`: every citation is the live page
+    sources = settings.project_settings("typer").sources
+    ingest_docs(settings, ctx.index("typer"), sources.docs, repo_path=sources.docs_repo_path)
+    urls = {m["url"].split("#")[0] for m in ctx.index("typer").entries(
+        {"source_kind": "doc"}).values()}
+    assert "https://typer.tiangolo.com/tutorial/install/" in urls
+    assert all(u.startswith("https://typer.tiangolo.com/") for u in urls)
+
+
+def test_init_asks_for_the_site_url_when_the_docs_config_has_a_placeholder(tmp_path: Path) -> None:
+    import shutil
+
+    checkout = tmp_path / "site"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "sites" / "docusaurus-versioned", checkout)
+    target = tmp_path / "devrel.yaml"
+    result = CliRunner().invoke(app, ["init", str(checkout), "--repo", "facebook/docusaurus",
+                                      "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "docs_site.site_url" in result.output
+    text = target.read_text()
+    assert "# site_url: https://docs.example.org  # SET THIS" in text
+    settings = get_settings(config_file=target, profile="test", data_dir=tmp_path / "data")
+    roots = settings.project_settings("docusaurus").docs_site.roots
+    assert ("i18n/fr/docusaurus-plugin-content-docs/version-1.0.0", "fr") in [
+        (r.path, r.language) for r in roots]

@@ -48,6 +48,10 @@ def init(
     console.print(f"  {where}; docs: " + (", ".join(
         f"{d.path} ({d.language or 'language detected per page'}, {d.generator})"
         for d in found.docs) or "none found"), highlight=False)
+    if any(d.generator != "none" and not d.site_url for d in found.docs[:1]):
+        console.print(f"[yellow]set[/] projects.{found.project}.docs_site.site_url in {output}: "
+                      "the docs config names no live URL, so citations would link the repo's "
+                      "files", highlight=False)
     console.print("Next:", highlight=False)
     for command in next_commands(found, output):
         console.print(f"  {command}", highlight=False, markup=False)

@@ -165,6 +165,10 @@ def render_config(found: Detected) -> str:
                      "generator config found: links go to the repo's files")
         if site.site_url:
             lines.append(f"      site_url: {q(site.site_url)}")
+        elif site.generator != "none":
+            lines.append("      # site_url: https://docs.example.org  # SET THIS: the "
+                         f"{site.generator} config names no live URL (or a placeholder), so "
+                         "citations link the repo's files")
         lines.append("      roots:  # each docs folder and the language of its pages")
         for root in found.docs:
             lines.append(f"        - {{path: {q(root.path)}, language: {q(root.language)}}}")
