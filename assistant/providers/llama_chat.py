@@ -57,8 +57,8 @@ class PromptCounter:
         self._armed, self._count = True, 0
 
     def taken(self) -> int:
-        self._armed = False
-        return self._count
+        count, self._armed, self._count = self._count, False, 0
+        return count
 
 
 def load_llama(path: Path, n_ctx: int, n_threads: int, seed: int,
