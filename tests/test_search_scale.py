@@ -163,12 +163,12 @@ def test_delta_sync_across_two_index_objects_on_one_chroma_dir(tmp_path: Path) -
     for query in QUERIES[:5]:
         expected = sorted(((float(s), i) for s, i in zip(fresh.scores(query), ids, strict=True)
                            if s > 0), key=lambda p: (-p[0], p[1]))[:10]
-        hits = [(s, view.passage(slot)[0]) for slot, s in view.search(query, 10)]
+        hits = [(s, pid) for pid, _, _, s in view.search(query, 10)]
         assert [i for _, i in hits] == [i for _, i in expected], query
     query = " ".join(c.text for c in new[:5])
     issue_ids = {c.id for c in new} | {first[40].id}
-    every = [view.passage(s)[0] for s, _ in view.search(query, 500)]
-    only_issues = [view.passage(s)[0] for s, _ in view.search(query, 500, {"source_kind": "issue"})]
+    every = [hit[0] for hit in view.search(query, 500)]
+    only_issues = [hit[0] for hit in view.search(query, 500, {"source_kind": "issue"})]
     assert only_issues and set(only_issues) <= issue_ids
     assert only_issues == [i for i in every if i in issue_ids]
 
@@ -190,7 +190,7 @@ def test_a_change_missing_from_the_log_is_caught_by_the_count(tmp_path: Path) ->
                               embeddings=embedder.embed_documents([extra[0].text]))
     view.sync(reader)
     assert view.stats.reconciles == 1 and len(view) == 51
-    assert view.passage(view.search("snapshots", 1)[0][0])[0] == extra[0].id
+    assert view.search("snapshots", 1)[0][0] == extra[0].id
 
 
 def test_retriever_sees_a_new_issue_without_a_rebuild_and_drop_clears_the_log(

@@ -72,8 +72,7 @@ class Retriever:
     def _bm25(self, query: str, k: int, where: dict[str, Any] | None) -> list[Hit]:
         view = lexical_view(self.index)
         hits = []
-        for slot, score in view.search(query, k, where):
-            pid, text, meta = view.passage(slot)
+        for pid, text, meta, score in view.search(query, k, where):
             rounded = round(score, 4)
             hits.append(Hit(pid, text, meta, rounded, {"bm25": rounded}))
         return hits

@@ -90,8 +90,8 @@ class LexicalView:
         return str(self._ids[slot]), str(self._texts[slot]), dict(self._metas[slot] or {})
 
     def search(self, query: str, k: int, where: dict[str, Any] | None = None
-               ) -> list[tuple[int, float]]:
-        """The k best (slot, score) for a query among passages passing ``where``.
+               ) -> list[tuple[str, str, Metadata, float]]:
+        """The k best (id, text, metadata, score) for a query among passages passing ``where``.
 
         Ties go to the smaller id, as in a fresh build (whose slots are in id order).
         """
@@ -107,7 +107,7 @@ class LexicalView:
                 slots, scores = slots[near], scores[near]
             ranked = sorted(zip(slots.tolist(), scores.tolist(), strict=True),
                             key=lambda pair: (-pair[1], self._ids[pair[0]]))
-            return ranked[:k]
+            return [(*self.passage(slot), score) for slot, score in ranked[:k]]
 
     # ------------------------------------------------------------------ changing it
 
