@@ -3,12 +3,20 @@
 Embeddings are always computed by our own embedder and handed to Chroma, and the
 collection gets that embedder as its embedding function: Chroma's built-in
 default (which downloads a model) is never used.
+
+Every add, delete and metadata update also appends one entry (the ids it touched) to a
+small companion collection, the change log, so a BM25 view in any process can apply
+just what changed since it last looked (``changes_since``) instead of listing all ids.
+Entries have unique ids, so concurrent writers never overwrite each other's.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
+import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +30,49 @@ from assistant.providers.embeddings import NamedEmbeddings
 from assistant.settings import Settings
 
 Metadata = dict[str, str | int | float | bool]
+LOG_SUFFIX = "-changes"
+LOG_RETENTION_NS = 24 * 3600 * 10**9  # change-log entries older than this are pruned
+QUERY_CACHE_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change-log entry: when (writer's clock, ns) and which passage ids it touched."""
+
+    entry: str
+    seq: int
+    ids: tuple[str, ...]
+
+
+class QueryVectorCache:
+    """An LRU of query embeddings, keyed by embedder identity and text (thread-safe)."""
+
+    def __init__(self, size: int = QUERY_CACHE_SIZE) -> None:
+        self.size = size
+        self.hits = self.misses = 0
+        self._items: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def vector(self, embedder: NamedEmbeddings, text: str) -> np.ndarray:
+        """The embedder's query vector for a text, computed once per (identity, text)."""
+        key = (embedder.identity, text)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return found
+            self.misses += 1
+        vector = np.asarray(embedder.embed_query(text), dtype=np.float32)
+        vector.setflags(write=False)
+        with self._lock:
+            self._items[key] = vector
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return vector
+
+
+QUERY_VECTORS = QueryVectorCache()
 
 
 @dataclass
@@ -164,6 +215,8 @@ class VectorIndex:
         self.embedder = embedder
         self.project = project
         self.key = f"{location}#{getattr(collection, 'name', project)}"
+        self._log_collection: Any = None
+        self._pruned_at = 0
 
     @classmethod
     def open(cls, settings: Settings, embedder: NamedEmbeddings, project: str) -> VectorIndex:
@@ -188,12 +241,70 @@ class VectorIndex:
         return cls(collection, embedder, project, location, client)
 
     @staticmethod
+    def _log_name(name: str) -> str:
+        return f"{name[: 63 - len(LOG_SUFFIX)]}{LOG_SUFFIX}"
+
+    def _log(self) -> Any:
+        """The change-log collection (None for a bare collection without its client)."""
+        if self._client is None:
+            return None
+        if self._log_collection is None:
+            self._log_collection = self._client.get_or_create_collection(
+                name=self._log_name(self._collection.name),
+                metadata={"change_log_of": self._collection.name},
+                embedding_function=_ChromaEmbeddingFunction(self.embedder),  # type: ignore[arg-type]
+            )
+        return self._log_collection
+
+    def _record(self, ids: Sequence[str]) -> None:
+        """Append a change-log entry for passages just written; prune old entries."""
+        log = self._log()
+        if log is None or not ids:
+            return
+        now = time.time_ns()
+        log.add(ids=[uuid.uuid4().hex], documents=["\n".join(ids)],
+                metadatas=[{"seq": now}], embeddings=[np.ones(1, dtype=np.float32)])
+        if now - self._pruned_at > LOG_RETENTION_NS // 24:
+            log.delete(where={"seq": {"$lt": now - LOG_RETENTION_NS}})
+            self._pruned_at = now
+
+    @property
+    def has_change_log(self) -> bool:
+        """Whether this index records its changes (always, unless opened without a client)."""
+        return self._client is not None
+
+    def changes_since(self, seq: int) -> list[Change]:
+        """Change-log entries stamped at or after ``seq`` (ns), oldest first."""
+        log = self._log()
+        if log is None:
+            return []
+        got = log.get(where={"seq": {"$gte": int(seq)}}, include=["documents", "metadatas"])
+        changes = [
+            Change(entry, int((meta or {}).get("seq", 0)), tuple((doc or "").split("\n")))
+            for entry, doc, meta in zip(got["ids"], got["documents"], got["metadatas"],
+                                        strict=True)
+        ]
+        return sorted(changes, key=lambda c: (c.seq, c.entry))
+
+    def passages(self, ids: Sequence[str]) -> dict[str, tuple[str, Metadata]]:
+        """Text and metadata of those passages that exist, by id."""
+        found: dict[str, tuple[str, Metadata]] = {}
+        for start in range(0, len(ids), 5000):
+            got = self._collection.get(ids=list(ids[start : start + 5000]),
+                                       include=["documents", "metadatas"])
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                found[i] = (d or "", dict(m or {}))
+        return found
+
+    @staticmethod
     def drop(settings: Settings, project: str) -> None:
         """Delete a project's collection."""
         client = _cached_client(settings)
         name = collection_name(settings.vectorstore.collection_prefix, project)
-        if name in {c if isinstance(c, str) else c.name for c in client.list_collections()}:
-            client.delete_collection(name)
+        names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        for doomed in (name, VectorIndex._log_name(name)):
+            if doomed in names:
+                client.delete_collection(doomed)
 
     def _fresh_metadata(self) -> dict[str, Any]:
         """The collection's metadata as stored now (another worker may have changed it)."""
@@ -275,6 +386,7 @@ class VectorIndex:
                 ids=list(ids[start : start + 1000]),
                 metadatas=list(metadatas[start : start + 1000]),
             )
+            self._record(ids[start : start + 1000])
 
     def add(self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
         """Upsert passages with precomputed embeddings."""
@@ -286,15 +398,17 @@ class VectorIndex:
             metadatas=[c.metadata for c in chunks],
             embeddings=[np.asarray(e, dtype=np.float32) for e in embeddings],
         )
+        self._record([c.id for c in chunks])
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         for start in range(0, len(ids), 5000):
             self._collection.delete(ids=ids[start : start + 5000])
+            self._record(ids[start : start + 5000])
 
     def search(self, query: str, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
         """The k passages nearest to the query, best first (none from an empty index)."""
-        vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        vector = QUERY_VECTORS.vector(self.embedder, query)
         got = self._collection.query(
             query_embeddings=[vector],
             n_results=k,

@@ -2,90 +2,21 @@
 
 The BM25 side is built from the passages stored in the project's collection, so
 it can never disagree with the vector side (one source of truth, also with a
-Chroma server and several workers). It is rebuilt when the set of passage ids
-changes, which a cheap id listing detects.
+Chroma server and several workers). It is built once and then kept in step with
+the collection's change log (``view.py``): one new issue costs its own passages.
 """
 
 from __future__ import annotations
 
-import hashlib
-import operator
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from assistant.providers.vector_index import Hit, Metadata, VectorIndex
+from assistant.providers.vector_index import Hit, VectorIndex
+from assistant.retrieval.filters import matches
 from assistant.retrieval.fusion import rrf
-from assistant.retrieval.lexical import BM25, top_k
+from assistant.retrieval.view import LexicalView, lexical_view
 from assistant.settings import RetrievalSettings
 
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "$eq": operator.eq,
-    "$ne": operator.ne,
-    "$in": lambda value, arg: value in arg,
-    "$nin": lambda value, arg: value not in arg,
-    "$gte": lambda value, arg: value is not None and value >= arg,
-    "$lte": lambda value, arg: value is not None and value <= arg,
-    "$gt": lambda value, arg: value is not None and value > arg,
-    "$lt": lambda value, arg: value is not None and value < arg,
-}
-
-
-def matches(meta: Metadata, where: dict[str, Any] | None) -> bool:
-    """Whether metadata passes a Chroma-style filter ($and, $or and comparison operators)."""
-    if not where:
-        return True
-    for key, cond in where.items():
-        if key == "$and":
-            if not all(matches(meta, c) for c in cond):
-                return False
-        elif key == "$or":
-            if not any(matches(meta, c) for c in cond):
-                return False
-        else:
-            value = meta.get(key)
-            for op, arg in (cond if isinstance(cond, dict) else {"$eq": cond}).items():
-                if op not in _OPS:
-                    raise ValueError(f"unsupported filter operator {op}")
-                if not _OPS[op](value, arg):
-                    return False
-    return True
-
-
-@dataclass
-class _LexicalView:
-    fingerprint: str
-    ids: list[str]
-    texts: list[str]
-    metadatas: list[Metadata]
-    bm25: BM25
-    mask_cache: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-_VIEWS: dict[str, _LexicalView] = {}
-_VIEWS_LOCK = threading.Lock()
-
-
-def _fingerprint(ids: set[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
-
-
-def lexical_view(index: VectorIndex) -> _LexicalView:
-    """The BM25 view of an index, rebuilt only when its passages changed."""
-    fingerprint = _fingerprint(index.ids())
-    with _VIEWS_LOCK:
-        view = _VIEWS.get(index.key)
-        if view is not None and view.fingerprint == fingerprint:
-            return view
-    ids, texts, metadatas = index.documents()
-    view = _LexicalView(fingerprint, ids, texts, metadatas, BM25(texts))
-    with _VIEWS_LOCK:
-        _VIEWS[index.key] = view
-    return view
-
+__all__ = ["ISSUE_KINDS", "LexicalView", "Retriever", "lexical_view", "matches"]
 
 ISSUE_KINDS = frozenset({"issue", "pull_request"})
 
@@ -140,15 +71,8 @@ class Retriever:
 
     def _bm25(self, query: str, k: int, where: dict[str, Any] | None) -> list[Hit]:
         view = lexical_view(self.index)
-        if not view.ids:
-            return []
-        mask = None
-        if where:
-            mask = np.array([matches(m, where) for m in view.metadatas], dtype=bool)
-        scores = view.bm25.scores(query)
-        picked = [i for i in top_k(scores, k, mask) if scores[i] > 0]
-        return [
-            Hit(view.ids[i], view.texts[i], dict(view.metadatas[i]), round(float(scores[i]), 4),
-                {"bm25": round(float(scores[i]), 4)})
-            for i in picked
-        ]
+        hits = []
+        for pid, text, meta, score in view.search(query, k, where):
+            rounded = round(score, 4)
+            hits.append(Hit(pid, text, meta, rounded, {"bm25": rounded}))
+        return hits
