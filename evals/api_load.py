@@ -11,8 +11,10 @@ creates a bot key, and serves the API with
 turn, ``--clients`` threads (one httpx.Client each) send requests back to back for
 ``--duration`` seconds, after a short warm-up that is not measured:
 
-- search: ``POST /v1/search`` (k=5, the default hybrid retrieval), rotating English and Chinese
-  queries on the example docs' topics;
+- search: ``POST /v1/search`` (k=5, the default hybrid retrieval), rotating 14 English and
+  Chinese queries on the example docs' topics (after the warm-up their vectors are cached);
+- search-distinct: the same, but every request sends a query never sent before (issue titles of
+  the duplicates pools), so each one is embedded;
 - triage: ``POST /v1/drafts/triage`` with the example's past issues in turn. No worker runs, so
   this measures the enqueue path (check the input, store the draft, put its id on the SQLite
   task queue), not drafting.
@@ -26,6 +28,7 @@ endpoint) and writes results.json, report.md and api_load.png under --out (the c
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -35,7 +38,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +48,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assistant.context import AppContext
-from evals.harness.corpora import ROOT, example_issues
+from evals.harness.corpora import ROOT, example_issues, read_jsonl
 from evals.harness.metrics import percentiles
 from evals.harness.run import EvalRun, console, pyplot
 
@@ -70,6 +73,15 @@ QUERIES = [
 ]
 
 
+def _distinct_queries(data: Path) -> list[str]:
+    """Thousands of different real queries (issue titles of the duplicates pools), so the
+    query-vector cache never answers: every search embeds its query."""
+    titles = []
+    for name in ("hadoop", "seamonkey"):
+        titles += [r["title"] for r in read_jsonl(data / "duplicates" / f"{name}_pool.jsonl")]
+    return list(dict.fromkeys(t.strip() for t in titles if t.strip()))
+
+
 def _issues() -> list[dict[str, Any]]:
     items = example_issues()
     return [{"project": "kvlite", "issue": {
@@ -83,6 +95,18 @@ class Endpoint:
     name: str
     path: str
     bodies: list[dict[str, Any]]
+    # every request (warm-up included, across clients) sends a body no request sent before
+    unique: bool = False
+    sent: Iterator[int] = field(default_factory=itertools.count)
+
+    def body(self, n: int) -> dict[str, Any]:
+        if not self.unique:
+            return self.bodies[n % len(self.bodies)]
+        i = next(self.sent)
+        body = dict(self.bodies[i % len(self.bodies)])
+        if i >= len(self.bodies):  # past the list: still a text never sent
+            body["query"] = f"{body['query']} ({i // len(self.bodies)})"
+        return body
 
 
 @dataclass
@@ -149,7 +173,7 @@ def _client(base: str, key: str, endpoint: Endpoint, offset: int, until: float, 
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
         n = offset
         while not stop.is_set() and time.perf_counter() < until:
-            body = endpoint.bodies[n % len(endpoint.bodies)]
+            body = endpoint.body(n)
             n += 1
             started = time.perf_counter()
             try:
@@ -253,8 +277,13 @@ def measure(run: EvalRun) -> int:
     args = run.args
     endpoints = [Endpoint("search", "/v1/search",
                           [{"query": q, "project": "kvlite", "k": 5} for q in QUERIES]),
+                 Endpoint("search-distinct", "/v1/search",
+                          [{"query": q, "project": "kvlite", "k": 5}
+                           for q in _distinct_queries(args.data)], unique=True),
                  Endpoint("triage", "/v1/drafts/triage", _issues())]
-    labels = {"search": "POST /v1/search", "triage": "POST /v1/drafts/triage\n(enqueue only)"}
+    labels = {"search": "POST /v1/search\n(14 queries repeated)",
+              "search-distinct": "POST /v1/search\n(every query new)",
+              "triage": "POST /v1/drafts/triage\n(enqueue only)"}
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEVREL_")}
     env |= {"DEVREL_DATA_DIR": str(run.data_dir), "DEVREL_EMBEDDING__PROVIDER": args.embedder,
             "DEVREL_API__RATE_LIMIT": RATE_LIMIT}
