@@ -61,7 +61,10 @@ def test_tidy_and_the_clean_title_rules() -> None:
     assert "too long" in rewrite_reasons("Fix " + "very " * 20 + "long title")
     assert "ticket or link" in rewrite_reasons("Fix crash from #12")
     assert "commit prefix left" in rewrite_reasons("feat(x): add y")
-    assert "several clauses" in rewrite_reasons("Fix the desk; the CLI names the option")
+    assert "several clauses" in rewrite_reasons("Fix the desk - the CLI names the option")
+    assert tidy("Duplicates shown by their reference; the CLI test names --repo") == \
+        "Duplicates shown by their reference"  # the headline of a long subject
+    assert tidy("Fix x; y") == "Fix x; y"  # too short a headline to stand alone
     assert "not English" in rewrite_reasons("修复 Table 滚动")
 
 

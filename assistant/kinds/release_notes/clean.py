@@ -2,7 +2,8 @@
 good release-notes line (so the model is not asked to rewrite it).
 
 ``tidy`` removes what no user needs (ticket keys, ``closes #12``, ``[WIP]`` tags, emoji, a
-second conventional prefix) and turns a leading ``Added``/``Fixes`` into ``Add``/``Fix``;
+second conventional prefix, the clauses after the first ``;``: the detail of a long subject)
+and turns a leading ``Added``/``Fixes`` into ``Add``/``Fix``;
 ``rewrite_reasons`` lists what is still wrong (empty: the title is clean and kept as is).
 """
 
@@ -82,6 +83,9 @@ def tidy(text: str) -> str:
         if text == before:
             break
     text = TRAILING_JUNK.sub("", text).strip().rstrip(".").strip()
+    head = re.split(r"\s*[;；]\s+", text, maxsplit=1)[0]
+    if head != text and len(head.split()) >= 3:  # "X; the test also Y": the headline is X
+        text = head.rstrip(",.").strip()
     first, _, rest = text.partition(" ")
     base = INFLECTED.get(first.lower())
     if base is not None:
