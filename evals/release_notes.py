@@ -10,8 +10,9 @@ changelog sections as the reference. Modes:
 
 - ``structure``: no model; ``changes_from_json`` + ``assemble``, each line is the cleaned change
   title (the ZH notes are those English titles, untranslated). All releases by default.
-- ``model``: the product pipeline with the embedded local model: ``phrase_notes`` rewrites each
-  line in English and translates it to Chinese (one checked call each, fallback to the title).
+- ``model``: the product pipeline with the embedded local model: ``phrase_batched`` keeps the
+  clean titles, rewrites the other lines in English and translates every line to Chinese, in
+  numbered batches (each answer line checked, fallback to the title; no phrase cache).
 - ``naive``: the same model, one prompt with all input commit subjects asking for grouped
   English notes, then one prompt translating that text to Chinese; the subject list is cut to
   fit the 4,096-token context.

@@ -30,7 +30,8 @@ def release_notes(
                                "the tags on GitHub) or auto (the clone when there is one)."),
     project: str | None = typer.Option(None, help="Project (default from settings)."),
 ) -> None:
-    """Draft release notes: grouped and traced in code, lines phrased by the model, EN + ZH."""
+    """Draft release notes: grouped and traced in code, then lines that are not clean titles
+    rewritten and all translated by the model in batches (cached), EN + ZH."""
     app = app_context(ctx)
     project = project or app.settings.project
     languages = [code.strip() for code in lang.split(",") if code.strip()]
@@ -55,6 +56,13 @@ def release_notes(
     for key in ("markdown_zh", "markdown_zh_hant"):
         if result.get(key):
             console.print(Markdown(result[key]))
+    phrasing = result.get("phrasing") or {}
+    if phrasing:
+        console.print(f"lines: {phrasing['clean']} clean titles kept, {phrasing['rewritten']} "
+                      f"rewritten, {phrasing['translated']} translated by the model, "
+                      f"{phrasing['rewrite_rejected'] + phrasing['translate_rejected']} model "
+                      f"outputs rejected, {phrasing['cache_hits']} from the cache, "
+                      f"{phrasing['calls']} model calls", highlight=False)
     console.print(f"draft #{done.id} waits for review ({result['changes']} changes, "
                   f"{len(result['notes']['dropped'])} left out)", highlight=False)
 

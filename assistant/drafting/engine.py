@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -80,6 +81,21 @@ class _Heartbeat:
 
 
 TRANSIENT = (ProviderUnavailable,)
+PROGRESS_LOG_S = 10.0
+
+
+def logged_progress(draft_id: int, every_s: float = PROGRESS_LOG_S) -> Progress:
+    """A progress callback for a worker: logs "draft N: done/total" at most every ``every_s``
+    seconds, and at the end (a long draft, such as big release notes, shows it is moving)."""
+    last = [float("-inf")]
+
+    def report(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total or now - last[0] >= every_s:
+            last[0] = now
+            log.info("draft %s: %d/%d", draft_id, done, total)
+
+    return report
 
 
 def run_draft_job(ctx: AppContext, draft_id: int, worker: str) -> float | None:
@@ -101,7 +117,7 @@ def run_draft_job(ctx: AppContext, draft_id: int, worker: str) -> float | None:
         spec = get_kind(record.kind)
         request = parse_input(spec, record.input)
         with _Heartbeat(ctx, draft_id, claim.token) as beat:
-            result = spec.draft(ctx, request, record.project)
+            result = spec.draft(ctx, request, record.project, logged_progress(draft_id))
         _index_request(ctx, spec, request, record.project)
     except TRANSIENT as exc:
         return _retry_or_fail(ctx, record, claim.token, str(exc))

@@ -31,8 +31,8 @@ def load_model(settings: Any, run: dict[str, Any]) -> tuple[Any, Any, Recorder]:
     recorder = Recorder()
     chat.callbacks = [recorder]
     pinned = settings.prompt_versions
-    prompts = (load_prompt("release_line", pinned.get("release_line")),
-               load_prompt("translate", pinned.get("translate")))
+    prompts = tuple(load_prompt(name, pinned.get(name))
+                    for name in ("release_lines", "translate_lines", "release_sections"))
     run.update(model=chat_model_name(chat),
                model_load_s=round(time.perf_counter() - started, 1),
                n_threads=getattr(chat, "n_threads", None),

@@ -93,7 +93,8 @@ def report(data: dict[str, Any], records: dict[tuple[str, str], dict[str, Any]]
                                          MODES.index(r["mode"]))):
         notes = []
         if r["mode"] == "model":
-            notes.append(f"{r['en_rewritten']}/{r['lines']} EN rewritten, {r['zh_translated']}/"
+            notes.append(f"{r.get('en_clean', 0)} clean titles kept, "
+                         f"{r['en_rewritten']}/{r['lines']} EN rewritten, {r['zh_translated']}/"
                          f"{r['lines']} ZH translated, {r['calls']} calls")
         if r["mode"] == "naive":
             notes.append(f"{r['subjects_in']} subjects in, {r['subjects_cut']} cut, "
@@ -110,9 +111,9 @@ def report(data: dict[str, Any], records: dict[tuple[str, str], dict[str, Any]]
         rejections.update(r.get("rejections") or {})
     if rejections:
         lines += ["## Why the pipeline's model outputs were rejected", "",
-                  "The product's own line checks re-run on the raw outputs (each line gets two "
-                  "attempts per language, then falls back to the change title in English, or to "
-                  "the English title in the ZH notes):", "",
+                  "The product's checks on each answer line of a batch (one attempt; a rejected "
+                  "line keeps the change title in English, or the English line in the ZH "
+                  "notes):", "",
                   "| check | rejected outputs |", "|---|---|"]
         lines += [f"| {k} | {v} |" for k, v in rejections.most_common()]
         dropped: Counter[str] = Counter()
@@ -171,7 +172,7 @@ def report(data: dict[str, Any], records: dict[tuple[str, str], dict[str, Any]]
               "that shared ASCII names alone reach.",
               "- **Glossary**: the evaldata has no glossary, and one built from the official "
               "notes would leak (term names only, but still the answer's); so the glossary "
-              "passed to `phrase_notes` (and checked there) is derived from each release's "
+              "passed to `phrase_batched` (and checked there) is derived from each release's "
               "input commit subjects only: conventional-commit scopes written capitalised or "
               "kebab-case (`fix(Table):`, `feat(limit-count):`, generic scopes such as `deps`, "
               "`ci`, `site` excluded), backticked ASCII names, CamelCase or dotted names "

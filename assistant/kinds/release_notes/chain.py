@@ -1,5 +1,7 @@
-"""The model phrases single lines (English rewrite, Chinese translation with the glossary);
-every line is checked and falls back to the change's own title when the check fails."""
+"""The line checks, the model's section choice, and the per-line phrasing path (one English
+rewrite and one Chinese translation call per line; the product uses the batched, cached path in
+``phrase.py``, this one is kept for the benchmark). A line that fails its check falls back to
+the change's own title."""
 
 from __future__ import annotations
 
@@ -56,8 +58,8 @@ def phrase_notes(
     translate: Prompt, glossary: Glossary, languages: tuple[str, ...] = ("en", "zh"),
     progress: Callable[[int, int], None] | None = None, usage: Usage | None = None,
 ) -> Usage:
-    """Fill each item's ``en`` (rewritten) and ``zh`` (translated) text, one line per call;
-    tokens are added to ``usage`` (a new one by default), which is returned."""
+    """Fill each item's ``en`` (rewritten) and ``zh`` (translated) text, one line per call
+    (the old path, slow on a local model); tokens are added to ``usage``, which is returned."""
     usage = usage if usage is not None else Usage()
     for done, item in enumerate(notes.items, start=1):
         source = item.source_text
@@ -70,6 +72,8 @@ def phrase_notes(
             english = result.text or source
         item.en = english
         item.checked = english != source or item.section == "dependencies"
+        item.en_how = "template" if item.section == "dependencies" else (
+            "rewritten" if english != source else "rejected")
         if "zh" in languages:
             result = generate(
                 chat_model, translate.render(
@@ -78,6 +82,7 @@ def phrase_notes(
                 settings=settings, max_tokens=translate.max_tokens,
                 check=check_line(english, "zh", relevant), usage=usage)
             item.zh = result.text or ""
+            item.zh_how = "translated" if result.text else "rejected"
             item.checked = item.checked and result.text is not None
         if progress:
             progress(done, len(notes.items))

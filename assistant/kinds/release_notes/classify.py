@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
+from assistant.kinds.release_notes.clean import tidy
 from assistant.kinds.release_notes.models import Change, Item, Section
 
 CONVENTIONAL = re.compile(
@@ -67,9 +68,10 @@ class Selection:
 
 
 def clean_subject(subject: str) -> str:
-    """The subject without PR references, trailing dots or leading lower case."""
+    """The subject without PR references, trailing dots, leading lower case, and the junk
+    :func:`~assistant.kinds.release_notes.clean.tidy` removes (tags, tickets, emoji)."""
     text = PR_REF.sub("", subject.strip()).strip().rstrip(".")
-    return text[:1].upper() + text[1:] if text else text
+    return tidy(text) or (text[:1].upper() + text[1:])
 
 
 def is_dependency_bump(change: Change) -> bool:

@@ -1,5 +1,5 @@
 """The release-notes kind: changes from a git range, the forge or a list; structure in code,
-lines phrased by the model, EN and ZH rendered for review side by side."""
+lines the model improves (in batches, cached), EN and ZH rendered for review side by side."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from assistant.store.models import DraftKind
 if TYPE_CHECKING:
     from assistant.context import AppContext
 
+CACHE_FILE = "release_notes_cache.sqlite3"
+"""The phrase cache (checked rewrites, translations, sections) in the data dir."""
 PR_NUMBER = re.compile(r"\(#(\d+)\)|#(\d+)\b")
 
 
@@ -106,8 +108,10 @@ class ReleaseNotes(Kind[ReleaseNotesInput]):
               progress: Progress | None = None) -> DraftResult:
         """Draft bilingual release notes for review."""
         from assistant.chains.generate import Usage
-        from assistant.kinds.release_notes.chain import model_fallback, phrase_notes
+        from assistant.kinds.release_notes.cache import PhraseCache
         from assistant.kinds.release_notes.notes import assemble, render_markdown
+        from assistant.kinds.release_notes.phrase import phrase_batched
+        from assistant.kinds.release_notes.sections import model_sections
         from assistant.language import to_traditional
         from assistant.project_files import load_project_files
         from assistant.prompting import load_prompt
@@ -124,24 +128,26 @@ class ReleaseNotes(Kind[ReleaseNotesInput]):
             raise InvalidInput("The range holds no changes.", fix="check the two refs")
         pinned = ctx.settings.prompt_versions
         chat = ctx.chat_model()
+        model = chat_model_name(chat)
+        cache = PhraseCache(ctx.settings.data_dir / CACHE_FILE)
         usage = Usage()
-        fallback = model_fallback(
-            chat_model=chat, settings=ctx.settings, usage=usage,
-            prompt=load_prompt("release_section", pinned.get("release_section"))
+        fallback = model_sections(
+            changes, chat_model=chat, settings=ctx.settings, usage=usage, model=model,
+            cache=cache, prompt=load_prompt("release_sections", pinned.get("release_sections"))
         ) if policy.classify_with_model else None
         notes = assemble(project, request.version, changes, authors_before=authors_before,
                          from_ref=request.from_ref, to_ref=request.to_ref, fallback=fallback,
                          omit=[*policy.omit_sections, *(f"type:{t}" for t in policy.omit_types),
                                *(f"scope:{s}" for s in policy.omit_scopes)])
         notes.dropped = excluded + notes.dropped
-        line = load_prompt("release_line", pinned.get("release_line"))
-        translate = load_prompt("translate", pinned.get("translate"))
+        rewrite = load_prompt("release_lines", pinned.get("release_lines"))
+        translate = load_prompt("translate_lines", pinned.get("translate_lines"))
         glossary = load_project_files(ctx.index(project)).glossary
         chinese_wanted = bool({"zh", "zh-Hant"} & set(request.languages))
-        usage = phrase_notes(notes, chat_model=chat, settings=ctx.settings, line=line,
-                             translate=translate, glossary=glossary, usage=usage,
-                             languages=("en", "zh") if chinese_wanted else ("en",),
-                             progress=progress)
+        phrasing = phrase_batched(notes, chat_model=chat, settings=ctx.settings,
+                                  rewrite=rewrite, translate=translate, glossary=glossary,
+                                  model=model, cache=cache, usage=usage, progress=progress,
+                                  languages=("en", "zh") if chinese_wanted else ("en",))
         repo = ctx.settings.project_settings(project).repo
         english = render_markdown(notes, "en", changes, repo)
         simplified = render_markdown(notes, "zh", changes, repo) if chinese_wanted else None
@@ -153,10 +159,11 @@ class ReleaseNotes(Kind[ReleaseNotesInput]):
         output = {"notes": notes.model_dump(mode="json"), "markdown_en": english,
                   "markdown_zh": simplified if "zh" in request.languages else None,
                   "markdown_zh_hant": traditional, "usage": usage.model_dump(),
+                  "phrasing": phrasing.model_dump(),
                   "changes": len(changes)}
         return DraftResult(
             output=output, sources=[], content=DraftContent(text=english, translation=chinese),
-            prompt_name=line.name, prompt_version=line.version, model=chat_model_name(chat),
+            prompt_name=rewrite.name, prompt_version=rewrite.version, model=model,
             confidence=round(checked, 3), language="en")
 
 

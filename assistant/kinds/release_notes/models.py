@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 Section = Literal["breaking", "features", "fixes", "performance", "docs", "dependencies", "other"]
 SECTIONS: tuple[Section, ...] = (
     "breaking", "features", "fixes", "performance", "docs", "dependencies", "other")
+Phrased = Literal["title", "rewritten", "translated", "rejected", "template"]
 SECTION_TITLES: dict[Section, tuple[str, str]] = {
     "breaking": ("Breaking changes", "破坏性变更"),
     "features": ("Features", "新特性"),
@@ -43,7 +44,20 @@ class Item(BaseModel):
     source_text: str = Field(description="The change's own title, cleaned (the fallback text).")
     en: str = ""
     zh: str = ""
-    checked: bool = Field(False, description="The model's text passed the checks.")
+    checked: bool = Field(False, description="The line's text passed the checks (a clean "
+                          "title, or model text that passed them).")
+    rewrite_reasons: list[str] = Field(
+        default_factory=list, description="Why the cleaned title went to the model for a "
+        "rewrite (empty: it was already a clean line).")
+    en_how: Phrased = Field("title", description="Where the English text comes from: title "
+                            "(the cleaned title, untouched), rewritten (by the model, checked), "
+                            "rejected (the model's rewrite failed the checks: the title), "
+                            "template (written in code).")
+    zh_how: Phrased | None = Field(None, description="Where the Chinese text comes from: "
+                                   "translated (by the model, checked), rejected (failed the "
+                                   "checks: the English is shown), template; None: not asked.")
+    cached: list[Literal["en", "zh"]] = Field(
+        default_factory=list, description="Which texts were reused from the phrase cache.")
 
 
 class Credits(BaseModel):
@@ -52,7 +66,7 @@ class Credits(BaseModel):
 
 
 class ReleaseNotes(BaseModel):
-    """Release notes assembled in code; the model only phrases single lines."""
+    """Release notes assembled in code; the model only phrases lines (checked one by one)."""
 
     project: str
     version: str

@@ -74,7 +74,7 @@ def render_markdown(notes: ReleaseNotes, language: str, changes: list[Change],
             continue
         lines += [f"### {SECTION_TITLES[section][1 if zh else 0]}", ""]
         for item in items:
-            text = (item.zh if zh else item.en) or item.source_text
+            text = (item.zh if zh else "") or item.en or item.source_text
             scope = f"**{item.scope}**: " if item.scope else ""
             authors = " ".join(f"@{a}" for a in item.authors if not BOT.search(a))
             lines.append(f"- {scope}{text} {_links(item, repo)}"
