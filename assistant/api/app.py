@@ -41,7 +41,7 @@ def build_services(ctx: AppContext) -> Services:
     return Services(
         ctx=ctx, queue=queue, keys=KeyStore(store.engine), deliveries=DeliveryStore(store.engine),
         limiter=RateLimiter(settings.api.rate_limit, storage),
-        metrics=Metrics(store.counts, queue.pending),
+        metrics=Metrics(store.counts, queue.pending, store.completed),
     )
 
 

@@ -42,9 +42,19 @@ def request_draft(
 ) -> DraftRecord:
     """Check the input and store a queued draft (the caller enqueues it). With a
     ``request_hash``, a ``dedupe_key`` taken by a different request is a Conflict."""
+    return request_draft_once(ctx, kind, data, project=project, requested_by=requested_by,
+                              dedupe_key=dedupe_key, request_hash=request_hash)[0]
+
+
+def request_draft_once(
+    ctx: AppContext, kind: str, data: BaseModel | dict[str, Any], *, project: str | None,
+    requested_by: str, dedupe_key: str | None = None, request_hash: str | None = None,
+) -> tuple[DraftRecord, bool]:
+    """:func:`request_draft`, and whether the draft is new (False: the ``dedupe_key`` found
+    an earlier one, which the caller must not enqueue again)."""
     spec = get_kind(kind)
     request = parse_input(spec, data)
-    return ctx.drafts().create(
+    return ctx.drafts().create_once(
         kind=spec.name, project=ctx.project_name(project), title=spec.title(request),
         input=request.model_dump(mode="json"), requested_by=requested_by,
         dedupe_key=dedupe_key, request_hash=request_hash,

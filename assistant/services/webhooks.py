@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from assistant.context import AppContext
-from assistant.drafting.engine import request_draft
+from assistant.drafting.engine import request_draft_once
 from assistant.errors import InvalidInput
 from assistant.forge.shapes import issue_from_json
 from assistant.services.desk import Queue
@@ -59,6 +59,14 @@ def parse_payload(body: bytes) -> dict[str, Any]:
     return payload
 
 
+def _drafted(new: bool, what: str, draft_id: int) -> Outcome:
+    """A stored draft request: queued when new; a duplicate when an earlier delivery of the
+    same event (another delivery id, e.g. GitHub's redelivery) already made it."""
+    if new:
+        return Outcome("queued", what, draft_id)
+    return Outcome("duplicate", f"{what} exists already (draft {draft_id})", draft_id)
+
+
 def handle_event(ctx: AppContext, event: str, payload: dict[str, Any]) -> Outcome:
     """Turn one GitHub event into a stored, queued draft (or say why not)."""
     if event == "ping":
@@ -77,10 +85,10 @@ def handle_event(ctx: AppContext, event: str, payload: dict[str, Any]) -> Outcom
             raise InvalidInput("issues.opened without an issue object.", fix="check the sender")
         issue = issue_from_json(data, "the webhook's issue")
         issue = issue.model_copy(update={"repo": issue.repo or repo})
-        record = request_draft(ctx, DraftKind.TRIAGE, issue, project=project,
-                               requested_by="github-webhook",
-                               dedupe_key=f"github:{repo}#{issue.number}:opened")
-        return Outcome("queued", f"triage draft for {repo}#{issue.number}", record.id)
+        record, new = request_draft_once(ctx, DraftKind.TRIAGE, issue, project=project,
+                                         requested_by="github-webhook",
+                                         dedupe_key=f"github:{repo}#{issue.number}:opened")
+        return _drafted(new, f"triage draft for {repo}#{issue.number}", record.id)
     release = event == "release" and action == "published" and triggers.release_published
     tag = (event == "push" and str(payload.get("ref", "")).startswith("refs/tags/")
            and payload.get("created") and triggers.tag_pushed)
@@ -90,11 +98,11 @@ def handle_event(ctx: AppContext, event: str, payload: dict[str, Any]) -> Outcom
     if release or tag:
         version = (payload.get("release") or {}).get("tag_name") if release else \
             str(payload["ref"]).removeprefix("refs/tags/")
-        record = request_draft(
+        record, new = request_draft_once(
             ctx, DraftKind.RELEASE_NOTES,
             {"version": str(version)[:64], "to_ref": str(version)[:200]}, project=project,
             requested_by="github-webhook", dedupe_key=f"github:{repo}@{version}:release")
-        return Outcome("queued", f"release notes for {repo}@{version}", record.id)
+        return _drafted(new, f"release notes for {repo}@{version}", record.id)
     return Outcome("ignored", f"{event}.{action or ''} does not trigger drafts".replace(". ", " "))
 
 
@@ -164,19 +172,20 @@ def handle_forge_event(ctx: AppContext, forge: str, event: str, payload: dict[st
                            fix="check the sender") from None
     issue = issue_from_json(shaped, f"the {forge} event's issue").model_copy(
         update={"repo": ref.key})
-    record = request_draft(ctx, DraftKind.TRIAGE, issue, project=project,
-                           requested_by=f"{forge}-webhook",
-                           dedupe_key=f"{ref.key}#{issue.number}:opened")
-    return Outcome("queued", f"triage draft for {ref}#{issue.number}", record.id)
+    record, new = request_draft_once(ctx, DraftKind.TRIAGE, issue, project=project,
+                                     requested_by=f"{forge}-webhook",
+                                     dedupe_key=f"{ref.key}#{issue.number}:opened")
+    return _drafted(new, f"triage draft for {ref}#{issue.number}", record.id)
 
 
 def receive(ctx: AppContext, queue: Queue, deliveries: DeliveryStore, event: str,
             delivery: str, payload: dict[str, Any], forge: str = "github") -> Outcome:
-    """Act on a verified delivery once: a redelivery answers ``duplicate``; a failure forgets
-    the delivery (GitHub may send it again); a queued draft is enqueued, or left to the
-    workers' sweep when the queue is down."""
+    """Act on a verified delivery once: a redelivery (same delivery id) or another delivery
+    of an event that already has its draft answers ``duplicate``; a failure forgets the
+    delivery (GitHub may send it again); a new draft is enqueued, or left to the workers'
+    sweep when the queue is down (as is one whose first delivery died before enqueueing)."""
     if not deliveries.first_time(delivery, event):
-        return Outcome("duplicate", "delivery already handled")
+        return Outcome("duplicate", "delivery already handled", deliveries.draft_of(delivery))
     try:
         outcome = handle_event(ctx, event, payload) if forge == "github" else \
             handle_forge_event(ctx, forge, event, payload)
@@ -184,7 +193,7 @@ def receive(ctx: AppContext, queue: Queue, deliveries: DeliveryStore, event: str
         deliveries.forget(delivery)
         raise
     deliveries.outcome(delivery, f"{outcome.status}: {outcome.reason}", outcome.draft_id)
-    if outcome.draft_id is not None:
+    if outcome.status == "queued" and outcome.draft_id is not None:
         try:
             queue.submit([outcome.draft_id])
         except Exception:

@@ -35,6 +35,12 @@ class DeliveryStore:
                     WebhookDelivery.delivery_id == delivery_id[:100]))
             return outcome == RECEIVED
 
+    def draft_of(self, delivery_id: str) -> int | None:
+        """The draft a handled delivery led to (None: none, or not recorded)."""
+        with self._sessions() as session:
+            return session.scalar(select(WebhookDelivery.draft_id).where(
+                WebhookDelivery.delivery_id == delivery_id[:100]))
+
     def outcome(self, delivery_id: str, outcome: str, draft_id: int | None = None) -> None:
         with self._sessions.begin() as session:
             session.execute(update(WebhookDelivery)

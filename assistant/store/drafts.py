@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -135,6 +135,25 @@ class DraftStore:
         it was made for the same ``request_hash`` (a Conflict otherwise: a key reused for a
         different request must not answer with another request's draft).
         """
+        return self.create_once(kind=kind, project=project, title=title, input=input,
+                                language=language, status=status, requested_by=requested_by,
+                                dedupe_key=dedupe_key, request_hash=request_hash)[0]
+
+    def create_once(
+        self,
+        *,
+        kind: str,
+        project: str,
+        title: str,
+        input: dict[str, Any],
+        language: str | None = None,
+        status: DraftStatus = S.QUEUED,
+        requested_by: str = "cli",
+        dedupe_key: str | None = None,
+        request_hash: str | None = None,
+    ) -> tuple[DraftRecord, bool]:
+        """:meth:`create`, and whether the draft is new (False: its ``dedupe_key`` found the
+        draft an earlier request made, even one racing this one)."""
         try:
             with self._sessions.begin() as session:
                 draft = Draft(
@@ -147,7 +166,7 @@ class DraftStore:
                 session.flush()
                 self._audit(session, draft.id, requested_by, "created",
                             {"kind": kind, "project": project})
-                return DraftRecord.model_validate(draft)
+                return DraftRecord.model_validate(draft), True
         except IntegrityError:
             if dedupe_key is None:
                 raise
@@ -160,7 +179,7 @@ class DraftStore:
                         f"This idempotency key was used for another request (draft "
                         f"{existing.id}, a {existing.kind} draft).",
                         fix="use a new Idempotency-Key for a different request") from None
-                return DraftRecord.model_validate(existing)
+                return DraftRecord.model_validate(existing), False
 
     def get(self, draft_id: int) -> DraftRecord:
         with self._sessions() as session:
@@ -192,6 +211,17 @@ class DraftStore:
             query = query.where(Draft.project == project)
         with self._sessions() as session:
             return {status: n for status, n in session.execute(query)}
+
+    def completed(self, window_s: float = 300.0) -> dict[str, tuple[int, int]]:
+        """Drafts completed per kind (their revision 1 stored): ever, and in the last
+        ``window_s`` seconds. Read from the table, so every process sees the same figures."""
+        cutoff = utcnow() - timedelta(seconds=window_s)
+        recent = func.coalesce(func.sum(case((Revision.created_at >= cutoff, 1), else_=0)), 0)
+        query = (select(Draft.kind, func.count(), recent)
+                 .join(Revision, Revision.draft_id == Draft.id)
+                 .where(Revision.number == 1).group_by(Draft.kind))
+        with self._sessions() as session:
+            return {kind: (int(n), int(r)) for kind, n, r in session.execute(query)}
 
     def revisions(self, draft_id: int) -> list[RevisionRecord]:
         with self._sessions() as session:

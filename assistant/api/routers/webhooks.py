@@ -12,7 +12,9 @@ from fastapi.concurrency import run_in_threadpool
 from assistant.api.deps import ServicesDep
 from assistant.api.errors import ApiError, responses
 from assistant.api.schemas import WebhookResult
+from assistant.services.container import Services
 from assistant.services.webhooks import (
+    Outcome,
     gitee_signature_ok,
     gitlab_token_ok,
     parse_payload,
@@ -21,6 +23,15 @@ from assistant.services.webhooks import (
 )
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+
+def _answer(services: Services, response: Response, forge: str, outcome: Outcome
+            ) -> WebhookResult:
+    """202 for a newly queued draft, 200 otherwise; counted by outcome in ``/metrics``."""
+    services.metrics.deliveries.labels(forge, outcome.status).inc()
+    response.status_code = 202 if outcome.status == "queued" else 200
+    return WebhookResult(status=outcome.status, draft_id=outcome.draft_id,  # type: ignore[arg-type]
+                         reason=outcome.reason)
 
 
 @router.post("/github", response_model=WebhookResult, status_code=202,
@@ -44,9 +55,7 @@ async def github_webhook(
     payload = parse_payload(body)
     outcome = await run_in_threadpool(receive, services.ctx, services.queue, services.deliveries,
                                       x_github_event, x_github_delivery, payload)
-    response.status_code = 202 if outcome.status == "queued" else 200
-    return WebhookResult(status=outcome.status, draft_id=outcome.draft_id,  # type: ignore[arg-type]
-                         reason=outcome.reason)
+    return _answer(services, response, "github", outcome)
 
 
 @router.post("/gitee", response_model=WebhookResult, status_code=202,
@@ -72,9 +81,7 @@ async def gitee_webhook(
     delivery = f"gitee:{x_gitee_timestamp}:{x_gitee_token}"[:100]
     outcome = await run_in_threadpool(receive, services.ctx, services.queue, services.deliveries,
                                       x_gitee_event, delivery, payload, "gitee")
-    response.status_code = 202 if outcome.status == "queued" else 200
-    return WebhookResult(status=outcome.status, draft_id=outcome.draft_id,  # type: ignore[arg-type]
-                         reason=outcome.reason)
+    return _answer(services, response, "gitee", outcome)
 
 
 @router.post("/gitlab", response_model=WebhookResult, status_code=202,
@@ -99,6 +106,4 @@ async def gitlab_webhook(
     delivery = x_gitlab_event_uuid or "gitlab:" + hashlib.sha256(body).hexdigest()[:40]
     outcome = await run_in_threadpool(receive, services.ctx, services.queue, services.deliveries,
                                       x_gitlab_event, delivery, payload, "gitlab")
-    response.status_code = 202 if outcome.status == "queued" else 200
-    return WebhookResult(status=outcome.status, draft_id=outcome.draft_id,  # type: ignore[arg-type]
-                         reason=outcome.reason)
+    return _answer(services, response, "gitlab", outcome)
