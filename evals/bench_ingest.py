@@ -169,7 +169,7 @@ def phase_raw(root: Path, work: Path, embedder_name: str, **_: Any) -> dict[str,
     scan_s = time.perf_counter() - started
     # the pipeline embeds in sorted path order; so do we
     texts = [c.text for path in sorted(scan.chunks_by_path) for c in scan.chunks_by_path[path]]
-    batch = settings.embedding.batch_size
+    batch = max(settings.embedding.batch_size, getattr(embedder, "batch_hint", 0))  # as ingest
     with _progress() as progress:
         task = progress.add_task("raw encoder", total=len(texts))
         started = time.perf_counter()
@@ -204,7 +204,7 @@ def phase_raw_workers(root: Path, work: Path, embedder_name: str, **_: Any) -> d
     scan = scan_docs(root, project=settings.project, project_settings=ProjectSettings(),
                      max_tokens=settings.ingest.chunk_tokens)
     texts = [c.text for path in sorted(scan.chunks_by_path) for c in scan.chunks_by_path[path]]
-    batch = settings.embedding.batch_size
+    batch = max(settings.embedding.batch_size, getattr(embedder, "batch_hint", 0))  # as ingest
     batches = [texts[s : s + batch] for s in range(0, len(texts), batch)]
     with batch_embedder(embedder, max(len(texts), MIN_PASSAGES), settings.embedding.workers) as \
             embed_batches:

@@ -156,6 +156,9 @@ def _embed_and_write(
     most the group not yet written (it is embedded again on the next run).
     """
     total = len(chunks)
+    # an embedder that pads each batch to its longest text asks for bigger batches, so texts
+    # of like length share one (the ONNX engine: 13.4 passages/s in batches of 32 here)
+    batch_size = max(batch_size, getattr(index.embedder, "batch_hint", 0))
     if progress:
         progress(0, total)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:

