@@ -23,7 +23,7 @@ from assistant.context import AppContext
 from assistant.settings import get_settings
 from assistant.store.drafts import DraftContent
 
-SECRET = "burst-secret"
+SECRET = "burst-webhook-secret-for-tests"
 REPO = "example-org/kvlite"
 
 
