@@ -57,8 +57,8 @@ def test_generate_adds_up_evaluated_prompt_tokens_over_retries() -> None:
     assert usage.input_tokens == 200 and usage.prompt_tokens_processed == 112
 
 
-def test_models_that_do_not_report_leave_the_count_unknown() -> None:
+def test_models_that_do_not_report_count_nothing_evaluated() -> None:
     usage = Usage()
     generate(_Reporting([None]), [HumanMessage("x")], settings=get_settings(profile="test"),
              max_tokens=10, check=_check, usage=usage)
-    assert usage.prompt_tokens_processed is None and usage.input_tokens == 100
+    assert usage.prompt_tokens_processed == 0 and usage.input_tokens == 100

@@ -24,9 +24,9 @@ class Usage(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     calls: int = 0
-    # prompt tokens the model evaluated, when it reports them (the local model: those it could
-    # not take from its prompt cache)
-    prompt_tokens_processed: int | None = None
+    # prompt tokens the model evaluated, for a model that reports them (the local model: those
+    # it could not take from its prompt cache); 0 for a model that does not
+    prompt_tokens_processed: int = 0
 
 
 @dataclass
@@ -78,7 +78,7 @@ def generate(
         processed = (getattr(reply, "response_metadata", None) or {}).get(
             "prompt_tokens_processed")
         if processed is not None:
-            usage.prompt_tokens_processed = (usage.prompt_tokens_processed or 0) + int(processed)
+            usage.prompt_tokens_processed += int(processed)
         result.attempts += 1
         checked = check(str(reply.content))
         result.removed += checked.removed
