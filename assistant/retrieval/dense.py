@@ -17,7 +17,7 @@ GATHER_SHARE = 0.25  # below this share of allowed rows, multiply only those row
 
 
 class VectorRows:
-    """Unit-normalised float32 vectors by slot, growing with amortised appends."""
+    """Unit-normalised float32 vectors by slot, growing by a quarter when full."""
 
     def __init__(self) -> None:
         self.data = np.zeros((0, 0), dtype=np.float32)
@@ -43,8 +43,8 @@ class VectorRows:
                 raise ValueError(f"vector of {len(row)} dims in a view of {self.data.shape[1]}")
             self.data = np.zeros((0, len(row)), dtype=np.float32)
         if slot >= len(self.data):
-            grown = np.zeros((max(slot + 1, 2 * len(self.data), 1024), len(row)),
-                             dtype=np.float32)
+            grown = np.zeros((max(slot + 1, len(self.data) + len(self.data) // 4 + 1024),
+                              len(row)), dtype=np.float32)  # +25%: the matrix is big
             grown[: len(self.data)] = self.data
             self.data = grown
         self.data[slot] = row
