@@ -206,6 +206,7 @@ def measure(settings: Settings, qs: list[str], k: int = 10) -> dict[str, Any]:
     QUERY_VECTORS._items.clear()
     rows["dense in memory, no filter (not used: Chroma's HNSW)"] = _stats(_timed(
         lambda q: view.dense_search(QUERY_VECTORS.vector(index.embedder, q), k), qs))
+    rows["in memory vs Chroma (issues filter)"] = agreement(index, view, qs, k)
     hybrid = Retriever(index, RetrievalSettings(mode="hybrid", issues_mode="hybrid"))
     rows["hybrid / issues (repeated queries)"] = _stats(
         _timed(lambda q: hybrid.search(q, k, where=ISSUES), qs))
@@ -227,6 +228,18 @@ def measure(settings: Settings, qs: list[str], k: int = 10) -> dict[str, Any]:
     rows["sync"] = vars(view.stats) | {"passages": len(view),
                                        "vector MB": round(view.vectors.nbytes / 2**20, 1)}
     return rows
+
+
+def agreement(index: VectorIndex, view: Any, qs: list[str], k: int) -> dict[str, float]:
+    """Top-k overlap and largest score gap of exact in-memory vs Chroma's filtered HNSW."""
+    overlap, gaps = [], [0.0]
+    for q in qs:
+        chroma = {h.id: h.score for h in index.search(q, k, where=ISSUES)}
+        mine = view.dense_search(QUERY_VECTORS.vector(index.embedder, q), k, ISSUES)
+        overlap.append(len(chroma.keys() & {m[0] for m in mine}) / max(1, len(chroma)))
+        gaps += [abs(chroma[m[0]] - m[3]) for m in mine if m[0] in chroma]
+    return {"top-k overlap": round(float(np.mean(overlap)), 3),
+            "max score gap": round(max(gaps), 5)}
 
 
 def new_issue(settings: Settings, ctx: AppContext, index: VectorIndex) -> dict[str, Any]:
