@@ -118,6 +118,17 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(
         30, ge=1, le=200, description="Passages each method contributes before fusion."
     )
+    dense_in_memory: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Filtered dense search over vectors kept in memory (exact, one matrix-"
+        "vector product; Chroma's own where-filtering is slow at scale) instead of Chroma's "
+        "query. Costs 4 B x dims per passage in every process (100k x 384 = 154 MB). auto: on "
+        "up to dense_in_memory_max passages; off: always Chroma (e.g. a Chroma server with "
+        "millions of passages).",
+    )
+    dense_in_memory_max: int = Field(
+        500_000, ge=0, description="Most passages for which auto keeps vectors in memory."
+    )
     k: int = Field(4, ge=1, le=20, description="Passages retrieved for a draft.")
     max_passage_chars: int = Field(
         700, ge=100, description="Characters of each passage shown to the model."

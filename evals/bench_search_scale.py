@@ -183,12 +183,30 @@ def measure(settings: Settings, qs: list[str], k: int = 10) -> dict[str, Any]:
     start = time.perf_counter()
     view = lexical_view(index)
     rows["view build (first search)"] = {"ms": round((time.perf_counter() - start) * 1000)}
+    start = time.perf_counter()
+    view.keep_vectors(index)
+    rows["view build with vectors (first filtered search)"] = {
+        "ms": round((time.perf_counter() - start) * 1000),
+        "vector MB": round(view.vectors.nbytes / 2**20, 1)}
     for mode in ("dense", "bm25", "hybrid"):
         retriever = Retriever(index, RetrievalSettings(mode=mode, issues_mode=mode))
         for label, where in FILTERS.items():
             QUERY_VECTORS._items.clear()  # every query embedded once per row
             rows[f"{mode} / {label}"] = _stats(
                 _timed(lambda q, r=retriever, w=where: r.search(q, k, where=w), qs))
+    for mode in ("dense", "hybrid"):  # the Chroma path for filters (before the fix)
+        retriever = Retriever(index, RetrievalSettings(mode=mode, issues_mode=mode,
+                                                       dense_in_memory="off"))
+        for label, where in FILTERS.items():
+            if where is None:
+                continue
+            QUERY_VECTORS._items.clear()
+            rows[f"{mode} (dense_in_memory=off) / {label}"] = _stats(
+                _timed(lambda q, r=retriever, w=where: r.search(q, k, where=w), qs))
+    QUERY_VECTORS._items.clear()
+    rows["dense in memory, no filter (not used: Chroma's HNSW)"] = _stats(_timed(
+        lambda q: view.dense_search(QUERY_VECTORS.vector(index.embedder, q), k), qs))
+    rows["in memory vs Chroma (issues filter)"] = agreement(index, view, qs, k)
     hybrid = Retriever(index, RetrievalSettings(mode="hybrid", issues_mode="hybrid"))
     rows["hybrid / issues (repeated queries)"] = _stats(
         _timed(lambda q: hybrid.search(q, k, where=ISSUES), qs))
@@ -207,8 +225,21 @@ def measure(settings: Settings, qs: list[str], k: int = 10) -> dict[str, Any]:
         rows[f"langchain similarity_search / {label}"] = _stats(_timed(
             lambda q, w=where: plain.similarity_search(q, k=k, filter=w), qs))
     rows.update(new_issue(settings, ctx, index))
-    rows["sync"] = vars(view.stats) | {"passages": len(view)}
+    rows["sync"] = vars(view.stats) | {"passages": len(view),
+                                       "vector MB": round(view.vectors.nbytes / 2**20, 1)}
     return rows
+
+
+def agreement(index: VectorIndex, view: Any, qs: list[str], k: int) -> dict[str, float]:
+    """Top-k overlap and largest score gap of exact in-memory vs Chroma's filtered HNSW."""
+    overlap, gaps = [], [0.0]
+    for q in qs:
+        chroma = {h.id: h.score for h in index.search(q, k, where=ISSUES)}
+        mine = view.dense_search(QUERY_VECTORS.vector(index.embedder, q), k, ISSUES)
+        overlap.append(len(chroma.keys() & {m[0] for m in mine}) / max(1, len(chroma)))
+        gaps += [abs(chroma[m[0]] - m[3]) for m in mine if m[0] in chroma]
+    return {"top-k overlap": round(float(np.mean(overlap)), 3),
+            "max score gap": round(max(gaps), 5)}
 
 
 def new_issue(settings: Settings, ctx: AppContext, index: VectorIndex) -> dict[str, Any]:

@@ -207,7 +207,13 @@ def test_retriever_sees_a_new_issue_without_a_rebuild_and_drop_clears_the_log(
     hits = retriever.search("quasarflux compaction", k=3, where={"source_kind": "issue"})
     assert hits[0].id == issue[0].id and set(hits[0].scores) == {"rrf", "dense", "bm25"}
     view = lexical_view(index)
-    assert view.stats.rebuilds == 1 and view.stats.deltas >= 1
+    # the first search built the view; the first filtered one read it again with the vectors
+    assert view.has_vectors and view.stats.rebuilds == 2 and view.stats.deltas >= 1
+    second = _chunks(["Webhook: snapshot upload retries forever (zorblatt)"], 101, kind="issue")
+    index.add(second, embedder.embed_documents([second[0].text]))
+    hits = retriever.search("zorblatt snapshot", k=3, where={"source_kind": "issue"})
+    assert hits[0].id == second[0].id and set(hits[0].scores) == {"rrf", "dense", "bm25"}
+    assert view.stats.rebuilds == 2 and view.stats.deltas >= 2
     settings = get_settings(profile="test", data_dir=tmp_path / "data")
     VectorIndex.drop(settings, "scale")
     client = index._client
@@ -234,3 +240,109 @@ def test_query_vectors_are_cached_per_embedder_identity_and_text(tmp_path: Path)
     index.search("a repeated query", k=1)
     assert QUERY_VECTORS.hits == before + 1
     assert embedder.queries.count("a repeated query") == 1
+
+
+# ----------------------------------------------------------------------------- in-memory dense
+
+FILTERED = [{"source_kind": {"$in": ["issue", "pull_request"]}}, {"source_kind": "doc"},
+            {"$and": [{"source_kind": "doc"}, {"language": "zh"}]},
+            {"$or": [{"source_kind": "issue"}, {"language": "en"}]}]
+
+
+def test_filtered_in_memory_dense_equals_chromas_filtered_query(triage_ctx) -> None:
+    index = triage_ctx.index()
+    view = LexicalView()
+    view.sync(index)
+    view.keep_vectors(index)
+    assert view.vectors.data.shape[0] == len(view) > 100
+    queries = ["database is locked", "how do I compact the store", "数据库 锁定",
+               "crash after upgrade", "replication lag on followers", "install from source"]
+    compared = 0
+    for where in FILTERED:
+        allowed = len(index.ids(where))
+        assert allowed, where
+        for query in queries:
+            vector = QUERY_VECTORS.vector(index.embedder, query)
+            chroma = index.search(query, 10, where=where)
+            mine = view.dense_search(vector, 10, where)
+            assert [h.id for h in chroma] == [pid for pid, *_ in mine], (query, where)
+            for hit, (_, text, meta, score) in zip(chroma, mine, strict=True):
+                assert abs(hit.score - score) <= 1e-4 and hit.text == text
+                assert hit.metadata == meta and matches(meta, where)
+            compared += len(mine)
+    assert compared > 150
+    retriever = Retriever(index, RetrievalSettings(mode="dense", issues_mode="dense"))
+    where = FILTERED[0]
+    hits = retriever.search("crash after upgrade", 5, where=where)
+    assert [(h.id, h.scores) for h in hits] == [
+        (h.id, h.scores) for h in index.search("crash after upgrade", 5, where=where)]
+
+
+def test_vectors_written_by_another_index_object_appear_in_the_next_filtered_search(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.retrieval.postings as postings
+    from assistant.retrieval import view as view_module
+
+    monkeypatch.setattr(postings, "MERGE_MIN", 50)  # compactions renumber the vector rows too
+    monkeypatch.setattr(view_module, "_VIEWS", {})
+    embedder = HashEmbedder()
+    texts = _real_passages()[:400]
+    writer = _index(tmp_path / "data", embedder)
+    first = _chunks(texts[:200], 0)
+    writer.add(first, embedder.embed_documents([c.text for c in first]))
+    reader = _index(tmp_path / "data", embedder)
+    retriever = Retriever(reader, RetrievalSettings(mode="dense", issues_mode="dense",
+                                                    dense_in_memory="on"))
+    issues = {"source_kind": "issue"}
+    assert retriever.search("anything", 5, where=issues) == []
+    view = lexical_view(reader)
+    assert view.has_vectors and view.stats.rebuilds == 2  # the first, then with vectors
+
+    for round_ in range(3):  # other writes, each seen by the next search as a delta
+        new = _chunks(texts[200 + 60 * round_: 260 + 60 * round_], 200 + 60 * round_, "issue")
+        writer.add(new, embedder.embed_documents([c.text for c in new]))
+        writer.delete([c.id for c in first[30 * round_: 30 * round_ + 30]])
+        target = new[7].text
+        hits = retriever.search(target, 5, where=issues)
+        assert hits[0].id == new[7].id and hits[0].score == pytest.approx(1.0, abs=1e-4)
+        expected = reader.search(target, 5, where=issues)
+        assert [h.id for h in hits] == [h.id for h in expected]
+        assert [h.score for h in hits] == pytest.approx([h.score for h in expected], abs=1e-4)
+    assert view.stats.rebuilds == 2 and view.stats.deltas == 3
+    assert view.bm25.slots < 200 + 180  # a compaction renumbered the slots on the way
+    ids, matrix, _ = reader.vectors()
+    live = [view._slot[i] for i in ids]
+    np.testing.assert_allclose(view.vectors.data[live], matrix / np.linalg.norm(
+        matrix, axis=1, keepdims=True), atol=1e-6)
+
+
+def test_dense_in_memory_off_or_over_the_limit_asks_chroma(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.retrieval import view as view_module
+
+    monkeypatch.setattr(view_module, "_VIEWS", {})
+    embedder = HashEmbedder()
+    index = _index(tmp_path / "data", embedder)
+    chunks = _chunks(_real_passages()[:80], 0, kind="issue")
+    index.add(chunks, embedder.embed_documents([c.text for c in chunks]))
+    asked: list[dict | None] = []
+    search = index.search
+
+    def counting(query: str, k: int, where: dict | None = None) -> list:
+        asked.append(where)
+        return search(query, k, where)
+
+    monkeypatch.setattr(index, "search", counting)
+    where = {"source_kind": "issue"}
+    for setting, limit, chroma in (("off", 500_000, True), ("auto", 10, True),
+                                   ("auto", 500_000, False), ("on", 10, False)):
+        asked.clear()
+        retriever = Retriever(index, RetrievalSettings(
+            mode="dense", dense_in_memory=setting, dense_in_memory_max=limit))
+        hits = retriever.search(chunks[3].text, 3, where=where)
+        assert hits[0].id == chunks[3].id
+        assert asked == ([where] if chroma else []), (setting, limit)
+        assert lexical_view(index).has_vectors is (not chroma)
+    asked.clear()
+    Retriever(index, RetrievalSettings(mode="dense", dense_in_memory="on")).search("x", 3)
+    assert asked == [None]  # unfiltered: Chroma's HNSW

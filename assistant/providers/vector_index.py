@@ -296,6 +296,19 @@ class VectorIndex:
                 found[i] = (d or "", dict(m or {}))
         return found
 
+    def passages_with_vectors(
+        self, ids: Sequence[str]
+    ) -> dict[str, tuple[str, Metadata, np.ndarray]]:
+        """Text, metadata and stored embedding of those passages that exist, by id."""
+        found: dict[str, tuple[str, Metadata, np.ndarray]] = {}
+        for start in range(0, len(ids), 5000):
+            got = self._collection.get(ids=list(ids[start : start + 5000]),
+                                       include=["documents", "metadatas", "embeddings"])
+            for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"],
+                                  got["embeddings"], strict=True):
+                found[i] = (d or "", dict(m or {}), np.asarray(e, dtype=np.float32))
+        return found
+
     @staticmethod
     def drop(settings: Settings, project: str) -> None:
         """Delete a project's collection."""
@@ -362,6 +375,21 @@ class VectorIndex:
             for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         )
         return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+    def documents_with_vectors(
+        self,
+    ) -> tuple[list[str], list[str], list[Metadata], np.ndarray]:
+        """Every passage's id, text, metadata and stored embedding (one row each), by id."""
+        rows = sorted(
+            (i, d or "", dict(m or {}), e)
+            for got in self._pages(None, ["documents", "metadatas", "embeddings"])
+            for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"],
+                                  got["embeddings"], strict=True)
+        )
+        if not rows:
+            return [], [], [], np.zeros((0, 0), dtype=np.float32)
+        matrix = np.asarray(np.stack([r[3] for r in rows]), dtype=np.float32)
+        return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], matrix
 
     def vectors(
         self, where: dict[str, Any] | None = None

@@ -4,13 +4,15 @@ The BM25 side is built from the passages stored in the project's collection, so
 it can never disagree with the vector side (one source of truth, also with a
 Chroma server and several workers). It is built once and then kept in step with
 the collection's change log (``view.py``): one new issue costs its own passages.
+A filtered dense search runs over vectors the view keeps in memory (``dense.py``) unless
+``retrieval.dense_in_memory`` says otherwise; an unfiltered one asks Chroma's HNSW.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from assistant.providers.vector_index import Hit, VectorIndex
+from assistant.providers.vector_index import QUERY_VECTORS, Hit, VectorIndex
 from assistant.retrieval.filters import matches
 from assistant.retrieval.fusion import rrf
 from assistant.retrieval.view import LexicalView, lexical_view
@@ -40,6 +42,8 @@ class Retriever:
         self.mode = settings.mode
         self.issues_mode = settings.issues_mode
         self.candidates = settings.candidates
+        self.dense_in_memory = settings.dense_in_memory
+        self.dense_in_memory_max = settings.dense_in_memory_max
 
     def search(self, query: str, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
         """The k best passages for a query, best first; ``where`` filters on metadata.
@@ -49,11 +53,11 @@ class Retriever:
         """
         mode = self.issues_mode if _only_issues(where) else self.mode
         if mode == "dense":
-            return self.index.search(query, k=k, where=where)
+            return self._dense(query, k, where)
         lexical = self._bm25(query, max(k, self.candidates), where)
         if mode == "bm25":
             return lexical[:k]
-        dense = self.index.search(query, k=max(k, self.candidates), where=where)
+        dense = self._dense(query, max(k, self.candidates), where)
         by_id = {h.id: h for h in lexical} | {h.id: h for h in dense}
         dense_scores = {h.id: h.score for h in dense}
         lexical_scores = {h.id: h.score for h in lexical}
@@ -68,6 +72,19 @@ class Retriever:
                 scores["bm25"] = lexical_scores[hit.id]
             hits.append(Hit(hit.id, hit.text, hit.metadata, round(score, 5), scores))
         return hits
+
+    def _dense(self, query: str, k: int, where: dict[str, Any] | None) -> list[Hit]:
+        """Chroma's query, or (with a filter, when the setting allows) the in-memory vectors."""
+        if not where or self.dense_in_memory == "off":
+            return self.index.search(query, k=k, where=where)
+        view = lexical_view(self.index)
+        in_memory = self.dense_in_memory == "on" or len(view) <= self.dense_in_memory_max
+        view.keep_vectors(self.index, in_memory)
+        if not in_memory:
+            return self.index.search(query, k=k, where=where)
+        vector = QUERY_VECTORS.vector(self.index.embedder, query)
+        return [Hit(pid, text, meta, score, {"dense": score})
+                for pid, text, meta, score in view.dense_search(vector, k, where)]
 
     def _bm25(self, query: str, k: int, where: dict[str, Any] | None) -> list[Hit]:
         view = lexical_view(self.index)

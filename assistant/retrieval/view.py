@@ -8,6 +8,9 @@ the order of the entries, and with any number of writing processes. A missed cha
 cannot stay silent: the live count is compared with ``collection.count()`` on every
 sync, the full id list is reconciled every ``RECONCILE_S``, and a view that was idle
 longer than the log keeps entries is rebuilt.
+
+A view can also keep the passages' vectors (``keep_vectors``, for filtered dense search
+in memory, ``dense.py``): they are read with the texts and synced the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from assistant.providers.vector_index import LOG_RETENTION_NS, Metadata, VectorIndex
+from assistant.retrieval.dense import VectorRows, chroma_score
 from assistant.retrieval.filters import FilterColumns
 from assistant.retrieval.lexical import tokenize
 from assistant.retrieval.postings import IncrementalBM25
@@ -43,8 +47,9 @@ class SyncStats:
 class LexicalView:
     """Slot-indexed passages of one collection with their BM25 postings and filter columns."""
 
-    def __init__(self) -> None:
+    def __init__(self, vectors: bool = False) -> None:
         self.lock = threading.RLock()
+        self.has_vectors = vectors
         self.stats = SyncStats()
         self._token = uuid.uuid4().hex[:8]
         self._version = 0
@@ -56,6 +61,7 @@ class LexicalView:
         self._texts: list[str | None] = []
         self._metas: list[Metadata | None] = []
         self._slot: dict[str, int] = {}
+        self.vectors = VectorRows()
         self.filters = FilterColumns(self._metas)
         self._cursor = 0
         self._applied: dict[str, int] = {}
@@ -109,14 +115,46 @@ class LexicalView:
                             key=lambda pair: (-pair[1], self._ids[pair[0]]))
             return [(*self.passage(slot), score) for slot, score in ranked[:k]]
 
+    def dense_search(self, query: np.ndarray, k: int, where: dict[str, Any] | None = None
+                     ) -> list[tuple[str, str, Metadata, float]]:
+        """The k nearest (id, text, metadata, score) by cosine among passages passing ``where``.
+
+        Exact (Chroma's HNSW is approximate); scores as ``VectorIndex.search`` gives them;
+        ties go to the smaller id. Needs ``keep_vectors``.
+        """
+        with self.lock:
+            if not self.has_vectors:
+                raise RuntimeError("this view keeps no vectors: call keep_vectors first")
+            allowed = self.bm25.alive()
+            if where:
+                allowed = allowed & self.filters.mask(where)
+            slots, sims = self.vectors.top(query, allowed, k)
+            ranked = sorted(zip(slots.tolist(), sims.tolist(), strict=True),
+                            key=lambda pair: (-pair[1], self._ids[pair[0]]))
+            return [(*self.passage(slot), chroma_score(sim)) for slot, sim in ranked[:k]]
+
+    def keep_vectors(self, index: VectorIndex, keep: bool = True) -> None:
+        """Start keeping the passages' vectors (one full read), or drop them."""
+        with self.lock:
+            if keep == self.has_vectors:
+                return
+            self.has_vectors = keep
+            if keep:
+                self.rebuild(index)
+            else:
+                self.vectors = VectorRows()
+
     # ------------------------------------------------------------------ changing it
 
     def _changed(self) -> None:
         self._version += 1
 
-    def _add(self, pid: str, text: str, meta: Metadata) -> None:
+    def _add(self, pid: str, text: str, meta: Metadata, vector: np.ndarray | None = None
+             ) -> None:
         old = self._slot.get(pid)
         if old is not None and self._texts[old] == text:
+            if vector is not None:
+                self.vectors.set(old, vector)
             if self._metas[old] != meta:
                 self._metas[old] = meta
                 self.filters.changed(old)
@@ -129,6 +167,8 @@ class LexicalView:
         self._texts.append(text)
         self._metas.append(meta)
         self._slot[pid] = slot
+        if vector is not None:
+            self.vectors.set(slot, vector)
         self.filters.changed(slot)
         self._changed()
 
@@ -147,11 +187,15 @@ class LexicalView:
         self._texts[:] = [self._texts[s] for s in kept]
         self._metas[:] = [self._metas[s] for s in kept]
         self._slot = {str(pid): slot for slot, pid in enumerate(self._ids)}
+        self.vectors.keep(np.asarray(kept, dtype=np.int64))
         self.filters.reset()
 
-    def build(self, ids: Sequence[str], texts: Sequence[str], metas: Sequence[Metadata]) -> None:
-        """Replace everything with these passages (one bulk build)."""
+    def build(self, ids: Sequence[str], texts: Sequence[str], metas: Sequence[Metadata],
+              vectors: np.ndarray | None = None) -> None:
+        """Replace everything with these passages (one bulk build; row i of vectors is ids[i])."""
         self._reset()
+        if vectors is not None:
+            self.vectors.fill(vectors)
         self._token = uuid.uuid4().hex[:8]
         self.bm25.extend(tokenize(t) for t in texts)
         self._ids.extend(ids)
@@ -160,7 +204,9 @@ class LexicalView:
         self._slot = {pid: slot for slot, pid in enumerate(ids)}
         self._changed()
 
-    def apply(self, touched: Sequence[str], current: dict[str, tuple[str, Metadata]]) -> None:
+    def apply(self, touched: Sequence[str],
+              current: dict[str, tuple[str, Metadata]] | dict[str, tuple[str, Metadata, np.ndarray]]
+              ) -> None:
         """Bring the touched ids in line with what the collection holds for them now."""
         for pid in touched:
             if pid in current:
@@ -176,8 +222,10 @@ class LexicalView:
         """Read every passage again (the cursor is taken first, so no change is skipped)."""
         cursor = time.time_ns()
         seen = {c.entry: c.seq for c in index.changes_since(cursor - WINDOW_NS)}
-        ids, texts, metas = index.documents()
-        self.build(ids, texts, metas)
+        if self.has_vectors:
+            self.build(*index.documents_with_vectors())
+        else:
+            self.build(*index.documents())
         self._cursor, self._applied = cursor, seen
         self._built = True
         self.stats.rebuilds += 1
@@ -203,7 +251,7 @@ class LexicalView:
         if not fresh:
             return
         touched = list(dict.fromkeys(pid for c in fresh for pid in c.ids))
-        self.apply(touched, index.passages(touched))
+        self.apply(touched, self._read(index, touched))
         for change in fresh:
             self._applied[change.entry] = change.seq
         self._cursor = max(self._cursor, *(c.seq for c in fresh))
@@ -211,6 +259,10 @@ class LexicalView:
         self._applied = {e: s for e, s in self._applied.items() if s >= horizon}
         self.stats.deltas += 1
         self.stats.applied += len(touched)
+
+    def _read(self, index: VectorIndex, ids: Sequence[str]
+              ) -> dict[str, tuple[str, Metadata]] | dict[str, tuple[str, Metadata, np.ndarray]]:
+        return index.passages_with_vectors(ids) if self.has_vectors else index.passages(ids)
 
     def _resync_by_ids(self, index: VectorIndex) -> None:
         """Compare the full id list; apply the difference (the fallback of last resort)."""
@@ -225,7 +277,7 @@ class LexicalView:
         if len(touched) > max(1000, len(stored) // 4):
             self.rebuild(index)
             return
-        self.apply(touched, index.passages(touched))
+        self.apply(touched, self._read(index, touched))
         self._cursor = max(self._cursor, cursor - WINDOW_NS)
         self.stats.reconciles += 1
 
