@@ -203,7 +203,7 @@ def measure(run: EvalRun) -> None:
         started = time.perf_counter()
         done = sum(len(v) for v in embed_batches(batches))
         workers_s = time.perf_counter() - started
-    rows.append({"engine": "ONNX, one worker process per core (ingest.parallel)",
+    rows.append({"engine": "ONNX through ingest.parallel (in-process for this engine)",
                  "passages": done, "seconds": workers_s, "passages_s": done / workers_s})
     best = max(r["passages_s"] for r in rows[1:])
     corpus_limit = limit["limit_passages_s"]
