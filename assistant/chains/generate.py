@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage
@@ -27,6 +28,15 @@ class Usage(BaseModel):
     # prompt tokens the model evaluated, for a model that reports them (the local model: those
     # it could not take from its prompt cache); 0 for a model that does not
     prompt_tokens_processed: int = 0
+
+    def count(self, reply: Any) -> None:
+        """Add one model call's tokens (from its usage and response metadata)."""
+        meta = getattr(reply, "usage_metadata", None) or {}
+        self.input_tokens += int(meta.get("input_tokens", 0))
+        self.output_tokens += int(meta.get("output_tokens", 0))
+        self.calls += 1
+        response = getattr(reply, "response_metadata", None) or {}
+        self.prompt_tokens_processed += int(response.get("prompt_tokens_processed") or 0)
 
 
 @dataclass
@@ -71,14 +81,7 @@ def generate(
             reply = chat_model.invoke(messages, **options)
         except Exception as exc:
             raise invoke_error(exc, settings) from None
-        meta = getattr(reply, "usage_metadata", None) or {}
-        usage.input_tokens += int(meta.get("input_tokens", 0))
-        usage.output_tokens += int(meta.get("output_tokens", 0))
-        usage.calls += 1
-        processed = (getattr(reply, "response_metadata", None) or {}).get(
-            "prompt_tokens_processed")
-        if processed is not None:
-            usage.prompt_tokens_processed += int(processed)
+        usage.count(reply)
         result.attempts += 1
         checked = check(str(reply.content))
         result.removed += checked.removed

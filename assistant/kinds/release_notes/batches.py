@@ -48,8 +48,5 @@ def ask(chat_model: BaseChatModel, messages: list[BaseMessage], *, settings: Set
         reply = chat_model.invoke(messages, max_tokens=max_tokens)
     except Exception as exc:
         raise invoke_error(exc, settings) from None
-    meta = getattr(reply, "usage_metadata", None) or {}
-    usage.input_tokens += int(meta.get("input_tokens", 0))
-    usage.output_tokens += int(meta.get("output_tokens", 0))
-    usage.calls += 1
+    usage.count(reply)
     return str(reply.content)
