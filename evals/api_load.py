@@ -30,11 +30,8 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -51,6 +48,7 @@ from assistant.context import AppContext
 from evals.harness.corpora import ROOT, example_issues, read_jsonl
 from evals.harness.metrics import percentiles
 from evals.harness.run import EvalRun, console, pyplot
+from evals.harness.serving import devrel_command, free_port
 
 RATE_LIMIT = "1000000/minute"
 WARMUP_S = 2.0
@@ -130,18 +128,8 @@ class Tally:
             return len(self.latencies_s) + sum(self.errors.values())
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _devrel() -> list[str]:
-    script = Path(sys.executable).parent / "devrel"
-    found = str(script) if script.exists() else shutil.which("devrel")
-    if not found:
-        raise SystemExit("devrel is not installed: pip install -e . first")
-    return [found, "--profile", "test"]
+    return devrel_command("test")
 
 
 def _run(args: list[str], env: dict[str, str]) -> str:
@@ -297,7 +285,7 @@ def measure(run: EvalRun) -> int:
                    env).strip().splitlines()[-1]
     console.print(f"indexed in {time.perf_counter() - started:.0f} s", highlight=False)
 
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = run.tmp / "server.log"
     command = [*_devrel(), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]

@@ -62,6 +62,7 @@ from assistant.store.drafts import DraftStore
 from evals.harness.corpora import ROOT, read_jsonl
 from evals.harness.metrics import percentiles
 from evals.harness.run import EvalRun, console, markdown_table, pyplot
+from evals.harness.serving import devrel_command, free_port
 
 REPO = "example-org/kvlite"
 RATE_LIMIT = "1000000/minute"
@@ -228,14 +229,6 @@ class Sampler:
 # ------------------------------------------------------------------------------ processes
 
 
-def devrel_command(profile: str) -> list[str]:
-    script = Path(sys.executable).parent / "devrel"
-    found = str(script) if script.exists() else shutil.which("devrel")
-    if not found:
-        raise SystemExit("devrel is not installed: pip install -e . first")
-    return [found, "--profile", profile]
-
-
 class Processes:
     """The API and the workers, each logging to a file; all stopped at the end."""
 
@@ -288,7 +281,7 @@ def start_chroma(procs: Processes, path: Path, timeout_s: float = 60) -> str:
     chroma = Path(sys.executable).with_name("chroma")
     if not chroma.exists():
         raise SystemExit("the chroma CLI is not installed next to this Python")
-    port = _free_port()
+    port = free_port()
     procs.start("chroma", "run", "--path", str(path), "--host", "127.0.0.1", "--port",
                 str(port), command=[str(chroma)])
     url = f"http://127.0.0.1:{port}"
@@ -480,7 +473,7 @@ def measure(run: EvalRun) -> int:
         deliveries = [Delivery(i, FIRST_NUMBER + i, str(uuid.uuid4()),
                                opened_payload(FIRST_NUMBER + i, text), at=i * step)
                       for i, text in enumerate(texts)]
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         procs.start("api", "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port))
         for n in range(args.workers):
@@ -603,14 +596,6 @@ def measure(run: EvalRun) -> int:
     run.write(results, "GitHub webhook burst", lines)
     run.copy_to(run.path("webhook_burst.png"), args.chart)
     return 0 if passed else 1
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":
