@@ -8,7 +8,6 @@ Batches hold texts of similar length (sorted first), so little work is padding.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -61,7 +60,6 @@ class E5Encoder:
         self._session = ort.InferenceSession(
             build_model(self.weights, exact=EXACT), options, providers=["CPUExecutionProvider"]
         )
-        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ public
 
@@ -102,8 +100,7 @@ class E5Encoder:
             ids[row, : len(content) + 2] = [vocab.bos, *content, vocab.eos]
             mask[row, : len(content) + 2] = 1
         x = self._embed(ids)
-        with self._lock:
-            (pooled,) = self._session.run(["pooled"], {"x": x, "mask": mask})
+        (pooled,) = self._session.run(["pooled"], {"x": x, "mask": mask})
         return pooled
 
     def _embed(self, ids: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ class E5Tokenizer:
         from tokenizers.models import Unigram
 
         self.vocab = vocab
-        self._table = {cp: out for cp, out in vocab.normalization.items()}
+        self._table = vocab.normalization  # str.translate takes code point -> str
         entries = list(zip(vocab.pieces, vocab.scores.tolist(), strict=True))
         self._tokenizer = Tokenizer(Unigram(entries, unk_id=vocab.unk, byte_fallback=False))
 
